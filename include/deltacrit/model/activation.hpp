@@ -1,0 +1,46 @@
+#pragma once
+// Activations σ with σ' and σ'', and losses ℓ(y, f) with ∂_f ℓ and ∂_f² ℓ, chosen at run time by
+// name. Shared by the finite-d simulator and the δ_NN solver so a prediction and its experiment
+// use the same functions.
+#include <string>
+
+namespace deltacrit::model {
+
+class Activation {
+ public:
+  enum class Kind { relu, tanh, erf, quadratic, hermite, softplus, logcosh };
+
+  // "relu", "tanh", "erf" (σ = erf(x/√2)), "quadratic" (x²), "he:K" (He_K, 1 ≤ K ≤ 8),
+  // "softplus" (log(1 + e^x)), "logcosh". Throws InputError naming "activation".
+  static Activation parse(const std::string& name);
+
+  double value(double x) const;   // σ(x)
+  double d1(double x) const;      // σ'(x)
+  double d2(double x) const;      // σ''(x) (relu: 0 almost everywhere)
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_ = Kind::tanh;
+  int order_ = 0;  // Hermite order
+  std::string name_;
+};
+
+class Loss {
+ public:
+  enum class Kind { square, logistic };
+  // "square": ℓ = ½(y − f)²; "logistic": ℓ = log(1 + e^{−y f}) for y ∈ {±1}.
+  static Loss parse(const std::string& name);
+
+  double value(double y, double f) const;
+  double d1(double y, double f) const;  // ∂ℓ/∂f
+  double d2(double y, double f) const;  // ∂²ℓ/∂f²
+  const std::string& name() const { return name_; }
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_ = Kind::square;
+  std::string name_;
+};
+
+}  // namespace deltacrit::model

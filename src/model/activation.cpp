@@ -1,0 +1,136 @@
+#include "deltacrit/model/activation.hpp"
+
+#include <cmath>
+
+#include "deltacrit/core/status.hpp"
+
+namespace deltacrit::model {
+
+namespace {
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+// He_n and its first two derivatives (He_n' = n He_{n−1}).
+double hermite(int n, double x) {
+  if (n < 0) return 0.0;
+  double prev = 1.0, cur = x;
+  if (n == 0) return 1.0;
+  for (int j = 1; j < n; ++j) {
+    const double next = x * cur - j * prev;
+    prev = cur;
+    cur = next;
+  }
+  return cur;
+}
+
+// log(1 + e^x) without overflow.
+double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+}  // namespace
+
+Activation Activation::parse(const std::string& name) {
+  Activation a;
+  a.name_ = name;
+  const std::string accepted = " (accepted: relu, tanh, erf, quadratic, he:K with 1 <= K <= 8, softplus, logcosh)";
+  if (name == "relu") a.kind_ = Kind::relu;
+  else if (name == "tanh") a.kind_ = Kind::tanh;
+  else if (name == "erf") a.kind_ = Kind::erf;
+  else if (name == "quadratic") a.kind_ = Kind::quadratic;
+  else if (name == "softplus") a.kind_ = Kind::softplus;
+  else if (name == "logcosh") a.kind_ = Kind::logcosh;
+  else if (name.rfind("he:", 0) == 0) {
+    a.kind_ = Kind::hermite;
+    const std::string k = name.substr(3);
+    if (k.size() != 1 || k[0] < '1' || k[0] > '8') {
+      throw InputError("activation", "activation: '" + name + "' has an invalid order" + accepted);
+    }
+    a.order_ = k[0] - '0';
+  } else {
+    throw InputError("activation", "activation: '" + name + "' is not recognised" + accepted);
+  }
+  return a;
+}
+
+double Activation::value(double x) const {
+  switch (kind_) {
+    case Kind::relu: return x > 0 ? x : 0.0;
+    case Kind::tanh: return std::tanh(x);
+    case Kind::erf: return std::erf(x * kInvSqrt2);
+    case Kind::quadratic: return x * x;
+    case Kind::hermite: return hermite(order_, x);
+    case Kind::softplus: return softplus(x);
+    case Kind::logcosh: {
+      // log cosh x = |x| + log(1 + e^{−2|x|}) − log 2, stable for large |x|.
+      const double ax = std::fabs(x);
+      return ax + std::log1p(std::exp(-2.0 * ax)) - std::log(2.0);
+    }
+  }
+  return 0.0;
+}
+
+double Activation::d1(double x) const {
+  switch (kind_) {
+    case Kind::relu: return x > 0 ? 1.0 : 0.0;
+    case Kind::tanh: return 1.0 - std::tanh(x) * std::tanh(x);
+    case Kind::erf: return 2.0 * kInvSqrt2Pi * std::exp(-0.5 * x * x);
+    case Kind::quadratic: return 2.0 * x;
+    case Kind::hermite: return order_ * hermite(order_ - 1, x);
+    case Kind::softplus: return sigmoid(x);
+    case Kind::logcosh: return std::tanh(x);
+  }
+  return 0.0;
+}
+
+double Activation::d2(double x) const {
+  switch (kind_) {
+    case Kind::relu: return 0.0;
+    case Kind::tanh: {
+      const double t = std::tanh(x);
+      return -2.0 * t * (1.0 - t * t);
+    }
+    case Kind::erf: return -2.0 * kInvSqrt2Pi * x * std::exp(-0.5 * x * x);
+    case Kind::quadratic: return 2.0;
+    case Kind::hermite: return order_ * (order_ - 1) * hermite(order_ - 2, x);
+    case Kind::softplus: {
+      const double s = sigmoid(x);
+      return s * (1.0 - s);
+    }
+    case Kind::logcosh: {
+      // sech² x = 1 − tanh² x (no overflow; pitfall 7).
+      const double t = std::tanh(x);
+      return 1.0 - t * t;
+    }
+  }
+  return 0.0;
+}
+
+Loss Loss::parse(const std::string& name) {
+  Loss l;
+  l.name_ = name;
+  if (name == "square") l.kind_ = Kind::square;
+  else if (name == "logistic") l.kind_ = Kind::logistic;
+  else throw InputError("loss", "loss: '" + name + "' is not recognised (accepted: square, logistic)");
+  return l;
+}
+
+double Loss::value(double y, double f) const {
+  if (kind_ == Kind::square) return 0.5 * (y - f) * (y - f);
+  return softplus(-y * f);
+}
+
+double Loss::d1(double y, double f) const {
+  if (kind_ == Kind::square) return f - y;
+  return -y * sigmoid(-y * f);
+}
+
+double Loss::d2(double y, double f) const {
+  if (kind_ == Kind::square) return 1.0;
+  const double s = sigmoid(-y * f);
+  return y * y * s * (1.0 - s);
+}
+
+}  // namespace deltacrit::model

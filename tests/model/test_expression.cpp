@@ -1,0 +1,101 @@
+#include <cmath>
+#include <vector>
+
+#include "catch_compat.hpp"
+#include "deltacrit/core/status.hpp"
+#include "deltacrit/model/activation.hpp"
+#include "deltacrit/model/expression.hpp"
+#include "deltacrit/model/link.hpp"
+#include "tolerances.hpp"
+
+using namespace deltacrit;
+using model::Expression;
+using model::Link;
+
+TEST_CASE("Expressions evaluate built-in and added functions", "[model][expression]") {
+  Expression e("relu(x) + he(3, x) + log(exp(2)) + pow(x, 2) + sign(-x) + step(x)", {"x"}, "test");
+  const double x = 1.5;
+  // relu(1.5) = 1.5; He_3(x) = x³ − 3x; log is natural; sign(−1.5) = −1; step(1.5) = 1.
+  const double expected = 1.5 + (x * x * x - 3 * x) + 2.0 + x * x - 1.0 + 1.0;
+  std::vector<double> v{x};
+  CHECK(e(v) == Approx(expected).epsilon(1e-14));
+  CHECK(e.used_variables() == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("Expression errors quote the text and the position", "[model][expression]") {
+  try {
+    Expression e("z1*+", {"z1"}, "link");
+    FAIL("no exception");
+  } catch (const InputError& err) {
+    CHECK(err.parameter() == "link");
+    CHECK(std::string(err.what()).find("'z1*+'") != std::string::npos);
+    CHECK(std::string(err.what()).find("position") != std::string::npos);
+  }
+  try {
+    Expression e("w + 1", {"z"}, "link");
+    FAIL("no exception");
+  } catch (const InputError& err) {
+    CHECK(std::string(err.what()).find("unknown name 'w'") != std::string::npos);
+  }
+  CHECK_THROWS_AS(Expression("  ", {"z"}, "link"), InputError);
+}
+
+TEST_CASE("Link infers k and rejects inconsistent or non-finite links", "[model][link]") {
+  CHECK(Link::parse("z^2").k() == 1);
+  CHECK(Link::parse("z1*z2").k() == 2);
+  CHECK(Link::parse("sign(z1*z2*z3)").k() == 3);
+  CHECK(Link::parse("z1*z2", 3).k() == 3);
+  CHECK_THROWS_AS(Link::parse("z1*z2", 1), InputError);
+  CHECK_THROWS_AS(Link::parse("z + z2"), InputError);
+  CHECK_THROWS_AS(Link::parse("z4"), InputError);
+  CHECK_THROWS_AS(Link::parse("z", 4), InputError);
+  CHECK_THROWS_AS(Link::parse("log(z)"), InputError);
+  CHECK_THROWS_AS(Link::parse("sqrt(z1)*z2"), InputError);
+  Link l = Link::parse("z1*z2 + z3");
+  const double z[3] = {2.0, 3.0, -1.0};
+  CHECK(l(z) == 5.0);
+  Link copy = l;  // independent parser storage
+  const double w[3] = {1.0, 1.0, 1.0};
+  CHECK(copy(w) == 2.0);
+  CHECK(l(z) == 5.0);
+}
+
+TEST_CASE("Noise specifications parse with ranges", "[model][noise]") {
+  using model::Noise;
+  CHECK(Noise::parse("gaussian:0.25").kind == Noise::Kind::gaussian);
+  CHECK(Noise::parse("gaussian:0.25").param == 0.25);
+  CHECK(Noise::parse("none").kind == Noise::Kind::none);
+  CHECK(Noise::parse("erase:0.1").kind == Noise::Kind::erase);
+  CHECK_THROWS_AS(Noise::parse("gaussian:-1"), InputError);
+  CHECK_THROWS_AS(Noise::parse("flip:0.5"), InputError);
+  CHECK_THROWS_AS(Noise::parse("erase:1"), InputError);
+  CHECK_THROWS_AS(Noise::parse("cauchy:1"), InputError);
+  CHECK_THROWS_AS(Noise::parse("gaussian:abc"), InputError);
+}
+
+TEST_CASE("Activation and loss derivatives match finite differences", "[model][activation]") {
+  const double h = 1e-5;
+  for (const char* name : {"tanh", "erf", "quadratic", "he:3", "softplus", "logcosh", "relu"}) {
+    auto a = model::Activation::parse(name);
+    for (double x : {-2.3, -0.7, 0.4, 1.9}) {
+      INFO(name << " at " << x);
+      const double fd1 = (a.value(x + h) - a.value(x - h)) / (2 * h);
+      const double fd2 = (a.d1(x + h) - a.d1(x - h)) / (2 * h);
+      CHECK(a.d1(x) == Approx(fd1).margin(test_tol::kFiniteDifference));
+      CHECK(a.d2(x) == Approx(fd2).margin(test_tol::kFiniteDifference));
+    }
+  }
+  CHECK_THROWS_AS(model::Activation::parse("he:9"), InputError);
+  CHECK_THROWS_AS(model::Activation::parse("sigmoidal"), InputError);
+  for (const char* name : {"square", "logistic"}) {
+    auto l = model::Loss::parse(name);
+    for (double y : {-1.0, 1.0}) {
+      for (double f : {-1.2, 0.3, 2.5}) {
+        const double fd1 = (l.value(y, f + h) - l.value(y, f - h)) / (2 * h);
+        const double fd2 = (l.d1(y, f + h) - l.d1(y, f - h)) / (2 * h);
+        CHECK(l.d1(y, f) == Approx(fd1).margin(test_tol::kFiniteDifference));
+        CHECK(l.d2(y, f) == Approx(fd2).margin(test_tol::kFiniteDifference));
+      }
+    }
+  }
+}
