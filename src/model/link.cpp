@@ -80,7 +80,8 @@ Link Link::parse(const std::string& text, int k) {
       std::ostringstream msg;
       msg << "link: '" << text << "' is not finite at z = (";
       for (int i = 0; i < dim; ++i) msg << (i ? ", " : "") << z[i];
-      msg << ") (value " << v << "); the link must be finite for almost every z ~ N(0, I_" << dim << ")";
+      msg << ") (" << (std::isnan(v) ? std::string("undefined there") : "value " + std::to_string(v))
+          << "); the link must be finite for almost every z ~ N(0, I_" << dim << ")";
       throw InputError("link", msg.str());
     }
   }

@@ -1,0 +1,67 @@
+// `deltacrit alg`: δ_alg, the weak-recovery threshold of polynomial-time algorithms, with the
+// trivial / easy / hard classification of the latent directions and the staircase of stages
+// (docs/alg.md). JSON keys are fixed by issue #2.
+#include <chrono>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "alg_report.hpp"
+#include "command.hpp"
+#include "deltacrit/alg/delta_alg.hpp"
+#include "deltacrit/model/link.hpp"
+#include "output.hpp"
+
+namespace deltacrit::cli {
+namespace {
+
+struct AlgArgs {
+  std::string link;
+  int k = 0;
+  std::string noise = "none";
+  double tol = 1e-6;
+  bool closed_form = false;
+  Format format = Format::table;
+  std::string out;
+};
+
+void run(const AlgArgs& args, CommandContext& ctx) {
+  if (args.link.empty()) throw InputError("--link", "--link: give the link y = g(z), e.g. --link 'z1*z2'");
+  if (!(args.tol > 0.0) || args.tol > 0.1) {
+    throw InputError("--tol", fmt::format("--tol: {} is out of range (accepted: 0 < tol <= 0.1)", args.tol));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto link = model::Link::parse(args.link, args.k);
+  const auto noise = model::Noise::parse(args.noise);
+  alg::AlgOptions opt;
+  opt.tol = args.tol;
+  opt.closed_form = args.closed_form;
+  opt.validate();
+  const alg::AlgResult r = alg::compute_delta_alg(link, noise, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (args.format == Format::json) {
+    write_output(alg_result_json(r, args.link, seconds).dump(2) + "\n", args.out);
+  } else {
+    write_output(alg_result_table(r, args.link, seconds), args.out);
+  }
+  ctx.exit_code = exit_code_for(r.status);
+}
+
+const CommandRegistration registration{
+    "alg", "delta_alg: weak-recovery threshold of GAMP / spectral methods, directions and staircase", 10,
+    [](CLI::App& sub, CommandContext& ctx) {
+      auto args = std::make_shared<AlgArgs>();
+      sub.add_option("--link", args->link, "Link y = g(z): an expression in z (k = 1) or z1..z3")->required();
+      sub.add_option("--k", args->k, "Number of latent directions (default: inferred from the variables)");
+      sub.add_option("--noise", args->noise,
+                     "Output noise: none, gaussian:VAR, flip:EPS (±1 labels), erase:EPS, resample:EPS");
+      sub.add_option("--tol", args->tol, "Target relative accuracy of delta_alg, in (0, 0.1] (default 1e-6)");
+      sub.add_flag("--closed-form", args->closed_form, "Use a closed-form law when the link is recognised");
+      add_format_option(sub, args->format, false);
+      sub.add_option("--out", args->out, "Write the output to this file instead of stdout");
+      sub.callback([args, &ctx] { run(*args, ctx); });
+    }};
+
+}  // namespace
+}  // namespace deltacrit::cli
