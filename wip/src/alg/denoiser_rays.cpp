@@ -1,0 +1,269 @@
+#include <Eigen/Eigenvalues>
+
+#include <algorithm>
+#include <cmath>
+
+#include "deltacrit/alg/denoiser.hpp"
+#include "deltacrit/core/status.hpp"
+#include "se_numerics.hpp"
+
+namespace deltacrit::alg {
+
+using se_detail::kInf;
+using se_detail::kLogSqrt2Pi;
+
+GaussianPrior GaussianPrior::make(const Eigen::VectorXd& omega, const Eigen::MatrixXd& V, double v_floor) {
+  GaussianPrior p;
+  p.omega = omega;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (V + V.transpose()));
+  Eigen::VectorXd ev = es.eigenvalues().cwiseMax(v_floor);
+  p.V = es.eigenvectors() * ev.asDiagonal() * es.eigenvectors().transpose();
+  p.V_inv = es.eigenvectors() * ev.cwiseInverse().asDiagonal() * es.eigenvectors().transpose();
+  p.log_det_2piV = ev.array().log().sum() + static_cast<double>(ev.size()) * 2.0 * kLogSqrt2Pi;
+  return p;
+}
+
+RayDenoiser::RayDenoiser(const model::Link& link, const model::Noise& noise, const DenoiserOptions& options)
+    : noise_(noise), options_(options), k_(link.k()) {
+  options_.validate();
+  if (noise_.kind == model::Noise::Kind::gaussian) {
+    throw InputError("noise", "noise: gaussian output noise is supported by the state evolution and GAMP only for k = 1 "
+                              "(the ray denoiser for k >= 2 needs a deterministic link; got '" + noise_.text() + "')");
+  }
+  const double R = options_.radius;
+  // Directions and their surface weights.
+  if (k_ == 1) {
+    directions_.resize(1, 2);
+    directions_ << 1.0, -1.0;
+    log_sigma_ = {0.0, 0.0};
+  } else if (k_ == 2) {
+    const int n = options_.directions > 0 ? options_.directions : 128;
+    directions_.resize(2, n);
+    for (int a = 0; a < n; ++a) {
+      const double t = 2 * M_PI * (a + 0.5) / n;
+      directions_(0, a) = std::cos(t);
+      directions_(1, a) = std::sin(t);
+      log_sigma_.push_back(std::log(2 * M_PI / n));
+    }
+  } else {
+    const int np = options_.directions > 0 ? options_.directions : 12;
+    const int naz = 2 * np;
+    const auto& gl = se_detail::gauss_legendre(np);
+    directions_.resize(3, np * naz);
+    int c = 0;
+    for (int i = 0; i < np; ++i) {
+      const double u = gl.x[i], s = std::sqrt(std::max(0.0, 1 - u * u));
+      for (int j = 0; j < naz; ++j, ++c) {
+        const double t = 2 * M_PI * (j + 0.5) / naz;
+        directions_(0, c) = s * std::cos(t);
+        directions_(1, c) = s * std::sin(t);
+        directions_(2, c) = u;
+        log_sigma_.push_back(std::log(gl.w[i] * 2 * M_PI / naz));
+      }
+    }
+  }
+  const int nr = static_cast<int>(directions_.cols());
+  rays_.reserve(nr);
+  y_min_ = kInf;
+  y_max_ = -kInf;
+  for (int a = 0; a < nr; ++a) {
+    model::Link copy = link;
+    Eigen::VectorXd u = directions_.col(a);
+    const int k = k_;
+    auto f = [copy, u, k](double r) {
+      double z[3] = {0, 0, 0};
+      for (int i = 0; i < k; ++i) z[i] = r * u[i];
+      return copy(z);
+    };
+    rays_.emplace_back(f, 0.0, R, gauss::FibreOptions{options_.ray_grid});
+    for (const auto& p : rays_.back().pieces()) {
+      y_min_ = std::min({y_min_, p.f_lo, p.f_hi});
+      y_max_ = std::max({y_max_, p.f_lo, p.f_hi});
+    }
+  }
+  {
+    double z0[3] = {0, 0, 0};
+    g_origin_ = link(z0);
+  }
+  // Atoms: plateau values seen on enough rays (a plateau on a single ray is a measure-zero set).
+  const auto& gl = se_detail::gauss_legendre(options_.radial_nodes);
+  for (int a = 0; a < nr; ++a) {
+    for (const auto& p : rays_[a].plateaus()) {
+      auto it = std::find_if(atoms_.begin(), atoms_.end(), [&](const Atom& at) { return at.value == p.value; });
+      if (it == atoms_.end()) {
+        atoms_.push_back({p.value, 0.0, 0});
+        it = atoms_.end() - 1;
+      }
+      ++it->rays;
+      // Mass Σ σ ∫ ρ_k(r) dr on the plateau, with the radial rule used for the fibre nodes.
+      const int panels = std::max(1, static_cast<int>(std::ceil((p.hi - p.lo) / options_.radial_panel)));
+      const double h = (p.hi - p.lo) / panels;
+      for (int q = 0; q < panels; ++q) {
+        for (std::size_t i = 0; i < gl.x.size(); ++i) {
+          const double r = p.lo + h * (q + 0.5 * (1 + gl.x[i]));
+          it->probability += std::exp(log_sigma_[a] + (k_ - 1) * std::log(r) - 0.5 * r * r - k_ * kLogSqrt2Pi) * 0.5 * h * gl.w[i];
+        }
+      }
+    }
+  }
+  const int min_rays = k_ == 1 ? 1 : 3;
+  atoms_.erase(std::remove_if(atoms_.begin(), atoms_.end(), [&](const Atom& at) { return at.rays < min_rays; }), atoms_.end());
+  if (noise_.kind == model::Noise::Kind::flip) {
+    double mass = 0;
+    bool ok = true;
+    for (const auto& at : atoms_) {
+      mass += at.probability;
+      ok = ok && (at.value == 1.0 || at.value == -1.0);
+    }
+    if (!ok || mass < 1 - 1e-6) {
+      throw InputError("noise", "noise: flip noise needs a link with values in {-1, +1}; '" + link.text() + "' is not");
+    }
+  }
+}
+
+int RayDenoiser::atom_index(double y) const {
+  for (std::size_t i = 0; i < atoms_.size(); ++i) {
+    if (y == atoms_[i].value || std::fabs(y - atoms_[i].value) <= 1e-12 * std::max(1.0, std::fabs(y))) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void RayDenoiser::clean_fibre(double y, Eigen::MatrixXd& z, std::vector<double>& log_v) const {
+  std::vector<double> pts, lv;
+  const int idx = atom_index(y);
+  const int nr = rays();
+  if (idx >= 0) {
+    const double value = atoms_[idx].value;
+    const auto& gl = se_detail::gauss_legendre(options_.radial_nodes);
+    for (int a = 0; a < nr; ++a) {
+      for (const auto& p : rays_[a].plateaus()) {
+        if (p.value != value) continue;
+        const int panels = std::max(1, static_cast<int>(std::ceil((p.hi - p.lo) / options_.radial_panel)));
+        const double h = (p.hi - p.lo) / panels;
+        for (int q = 0; q < panels; ++q) {
+          for (std::size_t i = 0; i < gl.x.size(); ++i) {
+            const double r = p.lo + h * (q + 0.5 * (1 + gl.x[i]));
+            if (!(r > 0) && k_ > 1) continue;
+            for (int c = 0; c < k_; ++c) pts.push_back(r * directions_(c, a));
+            lv.push_back(log_sigma_[a] + (k_ > 1 ? (k_ - 1) * std::log(r) : 0.0) + std::log(0.5 * h * gl.w[i]));
+          }
+        }
+      }
+    }
+  } else {
+    std::vector<gauss::Fibre1D::Preimage> pre;
+    for (int a = 0; a < nr; ++a) {
+      pre.clear();
+      rays_[a].preimages(y, pre);
+      for (const auto& p : pre) {
+        if (!(p.r > 0) && k_ > 1) continue;
+        for (int c = 0; c < k_; ++c) pts.push_back(p.r * directions_(c, a));
+        lv.push_back(log_sigma_[a] + (k_ > 1 ? (k_ - 1) * std::log(p.r) : 0.0) - std::log(p.abs_slope));
+      }
+    }
+  }
+  z = Eigen::Map<Eigen::MatrixXd>(pts.data(), k_, static_cast<Eigen::Index>(lv.size()));
+  log_v = std::move(lv);
+}
+
+RayDenoiser::Label RayDenoiser::prepare(double y) const {
+  Label label;
+  label.y = y;
+  if (std::isnan(y)) {
+    if (noise_.kind != model::Noise::Kind::erase) {
+      throw InputError("y", "y: a missing label (NaN) is only possible with erase noise");
+    }
+    label.missing = true;
+    return label;
+  }
+  if (!std::isfinite(y)) throw InputError("y", "y: labels must be finite");
+  if (noise_.kind == model::Noise::Kind::flip) {
+    if (!(y == 1.0 || y == -1.0)) throw InputError("y", "y: flip noise needs labels in {-1, +1}");
+    label.atom = true;
+    clean_fibre(y, label.z, label.log_v);
+    clean_fibre(-y, label.z_flip, label.log_v_flip);
+    return label;
+  }
+  label.atom = atom_index(y) >= 0;
+  clean_fibre(y, label.z, label.log_v);
+  if (noise_.kind == model::Noise::Kind::resample) {
+    double m = -kInf;
+    std::vector<double> l(label.log_v.size());
+    for (std::size_t i = 0; i < l.size(); ++i) {
+      l[i] = label.log_v[i] - 0.5 * label.z.col(static_cast<Eigen::Index>(i)).squaredNorm() - k_ * kLogSqrt2Pi;
+      m = std::max(m, l[i]);
+    }
+    double s = 0;
+    for (double v : l) s += std::exp(v - m);
+    label.log_marginal = s > 0 ? m + std::log(s) : -kInf;
+  }
+  return label;
+}
+
+VectorPosterior RayDenoiser::posterior(const Label& label, const GaussianPrior& prior) const {
+  const int k = k_;
+  VectorPosterior out;
+  out.mean = prior.omega;
+  out.cov = prior.V;
+  out.g_out = Eigen::VectorXd::Zero(k);
+  out.dg_out = Eigen::MatrixXd::Zero(k, k);
+  if (label.missing) return out;
+  using Kind = model::Noise::Kind;
+  const double eps = noise_.param;
+  const double l_clean = (noise_.kind == Kind::resample || noise_.kind == Kind::flip) ? std::log1p(-eps) : 0.0;
+  const double l_norm = -0.5 * prior.log_det_2piV;
+  auto log_weight = [&](const Eigen::MatrixXd& z, const std::vector<double>& lv, std::size_t i) {
+    Eigen::Matrix<double, Eigen::Dynamic, 1, 0, 3, 1> d = z.col(static_cast<Eigen::Index>(i)) - prior.omega;
+    return lv[i] - 0.5 * d.dot(prior.V_inv * d) + l_norm;
+  };
+  struct Part {
+    const Eigen::MatrixXd* z;
+    const std::vector<double>* lv;
+    double shift;
+  };
+  std::vector<Part> parts{{&label.z, &label.log_v, l_clean}};
+  if (noise_.kind == Kind::flip) parts.push_back({&label.z_flip, &label.log_v_flip, std::log(eps)});
+  const double l_prior = noise_.kind == Kind::resample ? std::log(eps) + label.log_marginal : -kInf;
+  double lmax = l_prior;
+  for (const auto& p : parts) {
+    for (std::size_t i = 0; i < p.lv->size(); ++i) lmax = std::max(lmax, p.shift + log_weight(*p.z, *p.lv, i));
+  }
+  if (!(lmax > -kInf)) {
+    out.empty = true;
+    out.log_evidence = -kInf;
+    return out;
+  }
+  double s0 = 0;
+  Eigen::VectorXd s1 = Eigen::VectorXd::Zero(k);
+  const double w_prior = l_prior > -kInf ? std::exp(l_prior - lmax) : 0.0;
+  s0 += w_prior;
+  s1 += w_prior * prior.omega;
+  for (const auto& p : parts) {
+    for (std::size_t i = 0; i < p.lv->size(); ++i) {
+      const double w = std::exp(p.shift + log_weight(*p.z, *p.lv, i) - lmax);
+      s0 += w;
+      s1 += w * p.z->col(static_cast<Eigen::Index>(i));
+    }
+  }
+  const Eigen::VectorXd mean = s1 / s0;
+  Eigen::MatrixXd s2 = Eigen::MatrixXd::Zero(k, k);
+  {
+    const Eigen::VectorXd dm = prior.omega - mean;
+    s2 += w_prior * (prior.V + dm * dm.transpose());
+  }
+  for (const auto& p : parts) {
+    for (std::size_t i = 0; i < p.lv->size(); ++i) {
+      const double w = std::exp(p.shift + log_weight(*p.z, *p.lv, i) - lmax);
+      const Eigen::VectorXd dm = p.z->col(static_cast<Eigen::Index>(i)) - mean;
+      s2 += w * dm * dm.transpose();
+    }
+  }
+  out.mean = mean;
+  out.cov = s2 / s0;
+  out.log_evidence = lmax + std::log(s0);
+  out.g_out = prior.V_inv * (mean - prior.omega);
+  out.dg_out = prior.V_inv * out.cov * prior.V_inv - prior.V_inv;
+  return out;
+}
+
+}  // namespace deltacrit::alg
