@@ -18,8 +18,6 @@
 #include <cmath>
 #include <limits>
 #include <queue>
-#include <cstdio>
-#include <cstdlib>
 
 #include "channel_internal.hpp"
 #include "deltacrit/gauss/fibre.hpp"
@@ -313,15 +311,6 @@ ChannelLaw build_clean_k1(const model::Link& link, const ChannelOptions& options
     if (!split_any) break;
   }
 
-  if (std::getenv("ALG_DEBUG")) {
-    std::sort(intervals.begin(), intervals.end(), [](const Interval& x, const Interval& y) { return x.error > y.error; });
-    for (std::size_t i = 0; i < std::min<std::size_t>(15, intervals.size()); ++i) {
-      const auto& iv = intervals[i];
-      std::fprintf(stderr, "iv seg=%zu a=%.6g b=%.6g s=[%.6g,%.6g] z=[%.8g,%.8g] err=%.3g\n", iv.segment, iv.a, iv.b, iv.s0, iv.s1,
-                   map_z(iv, iv.s0), map_z(iv, iv.s1), iv.error);
-    }
-    for (auto& s : ctx.segments) std::fprintf(stderr, "seg [%.10g, %.10g] f %.10g %.10g\n", s.lo, s.hi, s.f_lo, s.f_hi);
-  }
   law.nodes = std::move(atom_nodes);
   law.diagnostics.atoms = static_cast<int>(law.nodes.size());
   for (auto& iv : intervals)
@@ -340,7 +329,7 @@ ChannelLaw build_noisy_k1(const model::Link& link, double variance, const Channe
   // y' = g(z) + √Δ ε. For each outer node y' the inner integrals
   //   N'_j(y') = ∫ φ(z) z^j φ_Δ(y' − g(z)) dz + Σ_atoms ∫_plateau φ z^j · φ_Δ(y' − c)
   // run over the z where |g(z) − y'| ≤ 8√Δ, split at the preimages of y' + m√Δ,
-  // m ∈ {0, ±½, ±1, ±2, ±4, ±8}, on each monotone segment (pitfall 6), with Gauss–Legendre.
+  // m ∈ {0, ±1, ±2, ±4, ±8}, on each monotone segment (pitfall 6), with Gauss–Legendre.
   ChannelLaw law;
   law.k = 1;
   law.diagnostics.method = "z-space";
@@ -350,7 +339,7 @@ ChannelLaw build_noisy_k1(const model::Link& link, double variance, const Channe
   const double sd = std::sqrt(variance);
   const double inv_norm = 1.0 / std::sqrt(2.0 * M_PI * variance);
   const auto& gl = gauss_legendre(10);
-  static constexpr std::array<double, 11> kMult = {-8, -4, -2, -1, -0.5, 0, 0.5, 1, 2, 4, 8};
+  static constexpr std::array<double, 9> kMult = {-8, -4, -2, -1, 0, 1, 2, 4, 8};
   auto kernel = [&](double d) { return inv_norm * std::exp(-0.5 * d * d / variance); };
   std::vector<double> pts;
   auto node_at = [&](double y, double w, ChannelNode& node) {
@@ -408,8 +397,8 @@ ChannelLaw build_noisy_k1(const model::Link& link, double variance, const Channe
   ylo -= 10 * sd;
   yhi += 10 * sd;
   const auto bp = noise_breakpoints(su.critical, ylo, yhi, sd);
-  const int n = options.tol >= 1e-5 ? 8 : 10;
-  auto res = adaptive_law(bp, 1, node_at, options.tol, n, std::max(sd, 0.5), 4000);
+  const int n = options.tol >= 1e-5 ? 6 : 8;
+  auto res = adaptive_law(bp, 1, node_at, options.tol, n, std::max(2 * sd, (yhi - ylo) / 32), 4000);
   law.nodes = std::move(res.nodes);
   law.error_estimate = res.error;
   law.status = res.converged ? Status::success : Status::not_converged;

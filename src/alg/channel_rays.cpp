@@ -28,8 +28,6 @@
 // L − 3 and compared with the fine one on the reference functionals (channel.hpp).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <numeric>
@@ -195,27 +193,6 @@ struct Accum {
   void subtract(const Accum& o) { axpy(-1.0, o); }
 };
 
-// Largest absolute difference between two accumulators (atoms matched by value).
-double distance(const Accum& a, const Accum& b) {
-  double d = 0;
-  const std::size_t n = std::max(a.c.size(), b.c.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = i < a.c.size() ? a.c[i] : 0.0, y = i < b.c.size() ? b.c[i] : 0.0;
-    d = std::max(d, std::fabs(x - y));
-  }
-  auto atom_diff = [&](const Accum& p, const Accum& q) {
-    for (const auto& x : p.atoms) {
-      const std::array<double, 10>* y = nullptr;
-      for (const auto& t : q.atoms)
-        if (t.first == x.first) y = &t.second;
-      for (int i = 0; i < 10; ++i) d = std::max(d, std::fabs(x.second[i] - (y ? (*y)[i] : 0.0)));
-    }
-  };
-  atom_diff(a, b);
-  atom_diff(b, a);
-  return d;
-}
-
 // Per-ray scratch: radial sums S_j[p][l] = Σ ρ r^j P_l(ŷ) (j = 0, 1, 2) of the touched panels.
 struct RayScratch {
   std::vector<double> S;
@@ -361,13 +338,6 @@ std::vector<Boundary> find_boundaries(const std::vector<double>& phi, const std:
       }
     }
     if (found || st[i].signature == st[j].signature) continue;
-    if (std::getenv("ALG_DEBUG_SIG")) {
-      std::fprintf(stderr, "sig change in [%.6g, %.6g]:", a, b);
-      for (double x : st[i].signature) std::fprintf(stderr, " %g", x);
-      std::fprintf(stderr, " |");
-      for (double x : st[j].signature) std::fprintf(stderr, " %g", x);
-      std::fprintf(stderr, "\n");
-    }
     // Signature change without a jump of the samples: bisection on the structure.
     const auto& sig_a = st[i].signature;
     for (int it = 0; it < 44 && b - a > 1e-13; ++it) {
@@ -560,14 +530,6 @@ AdaptResult adapt(const std::vector<Piece>& intervals, const Integrand& F, std::
       break;
     }
   }
-  if (std::getenv("ALG_DEBUG_ADAPT")) {
-    std::vector<const Iv*> v;
-    for (const auto& iv : ivs) v.push_back(&iv);
-    std::sort(v.begin(), v.end(), [](const Iv* x, const Iv* y) { return x->err > y->err; });
-    std::fprintf(stderr, "adapt: %zu intervals, nodes %ld, error %.3g\n", ivs.size(), res.nodes, res.error);
-    for (std::size_t i = 0; i < std::min<std::size_t>(12, v.size()); ++i)
-      std::fprintf(stderr, "   [%.10g, %.10g] err %.3g\n", v[i]->a, v[i]->b, v[i]->err);
-  }
   res.value.fine.reset(acc_size);
   res.value.coarse.reset(acc_size);
   for (const auto& iv : ivs) {
@@ -606,7 +568,7 @@ std::vector<Piece> sectors(const std::vector<Boundary>& b, double lo, double hi,
     if (hi > prev) raw.push_back({prev, hi, prev_deg, false});
   }
   std::vector<Piece> out;
-  const int tchunks = std::max(1, static_cast<int>(std::ceil(T / 8.0)));
+  const int tchunks = 1;  // the adaptive rule splits [0, T] where the integrand needs it
   for (const auto& r : raw) {
     const double len = r.b - r.a;
     const double h = std::min(0.2, 0.25 * len);
@@ -746,7 +708,29 @@ std::vector<double> make_edges(std::vector<Sample> samples, double ymin, double 
       if ((right - c) * f > gap(c, right)) extra.push_back(c + (right - c) * f);
     }
   }
-  return merge(extra);
+  edges = merge(extra);
+  // Every panel not touching a special value c is at most 3× as wide as its distance to the
+  // nearest one (ratio-4 geometric panels): N_φ is analytic on such a panel with its singularity
+  // at relative distance ≥ 1/3, so the Legendre reconstruction converges geometrically. The tail
+  // quantiles alone do not guarantee this (a y^{-1/2} density puts them far apart near c).
+  for (int pass = 0; pass < 200; ++pass) {
+    std::vector<double> add;
+    for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
+      const double a = edges[i], b = edges[i + 1];
+      auto left = std::upper_bound(specials.begin(), specials.end(), a);
+      auto right = std::lower_bound(specials.begin(), specials.end(), b);
+      const double dl = left == specials.begin() ? INFINITY : a - *(left - 1);
+      const double dr = right == specials.end() ? INFINITY : *right - b;
+      if (dl == 0.0 || dr == 0.0 || !(std::min(dl, dr) < INFINITY)) continue;
+      if (b - a <= 3.0 * std::min(dl, dr)) continue;
+      const double x = dl <= dr ? *(left - 1) + 4.0 * dl : *right - 4.0 * dr;
+      if (x > a + gap(a, x) && x < b - gap(b, x)) add.push_back(x);
+    }
+    if (add.empty()) break;
+    edges.insert(edges.end(), add.begin(), add.end());
+    std::sort(edges.begin(), edges.end());
+  }
+  return edges;
 }
 
 // Clusters values equal to 1e-12 relative; returns representatives.
@@ -947,9 +931,11 @@ RaysOutcome compute_rays(const model::Link& link, const ChannelOptions& options)
     double w;
   };
   std::vector<Probe> probes;  // structure-sampling rays, reused for the reference accumulator
+  // One-sided limits g(0⁺u) are critical values only where g jumps at the origin
+  // (z1² + sign(z1 z2 z3)); for continuous g they differ from g(0) by ~1e-9·|∇g|.
   auto note_structure = [&](const RayStructure& st) {
     for (const auto& p : st.plateaus) plateau_values.push_back(p.value);
-    f0_values.push_back(st.f0);
+    if (std::fabs(st.f0 - g0) > 1e-6 * (1.0 + std::fabs(g0))) f0_values.push_back(st.f0);
   };
 
   // Angular structure. k = 2: boundaries on the circle. k = 3: boundaries in α of the circles'
@@ -1024,8 +1010,9 @@ RaysOutcome compute_rays(const model::Link& link, const ChannelOptions& options)
   const auto atoms = cluster(plateau_values);
   const auto f0s = cluster(f0_values);
   specials.insert(specials.end(), atoms.begin(), atoms.end());
-  if (f0s.size() <= 8) specials.insert(specials.end(), f0s.begin(), f0s.end());
-  else {
+  if (f0s.size() <= 8) {
+    specials.insert(specials.end(), f0s.begin(), f0s.end());
+  } else {
     specials.push_back(f0s.front());
     specials.push_back(f0s.back());
   }
@@ -1122,18 +1109,13 @@ RaysOutcome compute_rays(const model::Link& link, const ChannelOptions& options)
     angular_error = res.error;
   }
   law.diagnostics.rays = static_cast<int>(rays);
+  law.diagnostics.integration_error = angular_error;
   law.diagnostics.atoms = static_cast<int>(total.fine.atoms.size());
   law.diagnostics.truncated_mass = total.fine.dropped;
   law.diagnostics.link_evaluations = eng.evaluations();
   if (!converged) law.diagnostics.note = "angular integration budget exhausted before the tolerance was met";
   out.converged = converged;
   out.specials = specials;
-  if (std::getenv("ALG_DEBUG")) {
-    std::fprintf(stderr, "rays=%ld panels=%d specials=%zu bounds=%zu angular_err=%.3g dropped=%.3g\n", rays,
-                 lay.panels(), specials.size(), outer_bounds.size(), angular_error, total.fine.dropped);
-    for (double v : specials) std::fprintf(stderr, "  special %.12g\n", v);
-    for (const auto& b : outer_bounds) std::fprintf(stderr, "  bound %.15g%s\n", b.at, b.degenerate ? " (degenerate)" : "");
-  }
   return out;
 }
 
@@ -1247,7 +1229,7 @@ ChannelLaw build_noisy_rays(const model::Link& link, double variance, const Chan
   const auto bp = noise_breakpoints(crit, ylo, yhi, sd);
   auto fine_at = [&](double y, double w, ChannelNode& node) { return node_from(r.total.fine, r.set.L, y, w, node); };
   const int n = options.tol >= 1e-5 ? 8 : 10;
-  auto res = adaptive_law(bp, k, fine_at, options.tol, n, std::max(sd, (yhi - ylo) / 64), 4000);
+  auto res = adaptive_law(bp, k, fine_at, options.tol, n, std::max(2 * sd, (yhi - ylo) / 32), 4000);
   // Coarse clean moments at the same nodes: recover each node's rule weight from its density.
   std::vector<ChannelNode> coarse;
   for (const auto& node : res.nodes) {

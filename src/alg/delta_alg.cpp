@@ -281,7 +281,7 @@ AlgResult compute_delta_alg(const model::Link& link, const model::Noise& noise, 
   copt.tol = std::min(0.1, std::max(1e-12, options.tol * 0.5));
   copt.radius = options.radius;
   copt.fibre_grid = options.fibre_grid;
-  const int ns = options.staircase_nodes > 0 ? options.staircase_nodes : 16;
+  const int ns = options.staircase_nodes > 0 ? options.staircase_nodes : 12;
 
   Eigen::MatrixXd U(k, 0);                         // learned so far
   Eigen::MatrixXd R = Eigen::MatrixXd::Identity(k, k);  // remaining coordinates

@@ -108,6 +108,48 @@ double Activation::d2(double x) const {
   return 0.0;
 }
 
+double Activation::value_and_d1(double x, double* d1) const {
+  switch (kind_) {
+    case Kind::tanh: {
+      const double t = std::tanh(x);
+      *d1 = 1.0 - t * t;
+      return t;
+    }
+    case Kind::logcosh: {
+      // e = e^{−2|x|}: log cosh x = |x| + log1p(e) − log 2 and tanh|x| = (1 − e)/(1 + e).
+      const double ax = std::fabs(x);
+      const double e = std::exp(-2.0 * ax);
+      const double t = (1.0 - e) / (1.0 + e);
+      *d1 = x < 0 ? -t : t;
+      return ax + std::log1p(e) - std::log(2.0);
+    }
+    case Kind::softplus: {
+      // e = e^{−|x|}: softplus x = max(x, 0) + log1p(e), σ'(x) = sigmoid(x).
+      const double e = std::exp(-std::fabs(x));
+      *d1 = x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      return (x > 0 ? x : 0.0) + std::log1p(e);
+    }
+    case Kind::hermite: {
+      // He_n and He_{n−1} from one recurrence; He_n' = n He_{n−1}.
+      double prev = 1.0, cur = x;
+      if (order_ == 1) {
+        *d1 = 1.0;
+        return x;
+      }
+      for (int j = 1; j < order_; ++j) {
+        const double next = x * cur - j * prev;
+        prev = cur;
+        cur = next;
+      }
+      *d1 = order_ * prev;
+      return cur;
+    }
+    default:
+      *d1 = this->d1(x);
+      return value(x);
+  }
+}
+
 Loss Loss::parse(const std::string& name) {
   Loss l;
   l.name_ = name;

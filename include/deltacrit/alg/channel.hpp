@@ -80,6 +80,7 @@ struct ChannelDiagnostics {
   int sectors = 0;            // angular sectors between structural changes of the rays (k ≥ 2)
   double truncated_mass = 0;  // Gaussian mass outside |z| ≤ radius (neglected)
   double mass_defect = 0;     // 1 − Σ w_j (quadrature + truncation error)
+  double integration_error = 0;  // k ≥ 2: summed interval errors of the adaptive angular rules
   std::vector<double> critical_values;  // y-breakpoints used (atoms, critical values of g)
   std::string method;         // "z-space" (k = 1), "rays+legendre" (k ≥ 2), "+gaussian-noise" …
   std::string note;           // human-readable remarks (e.g. why the status is not success)

@@ -32,7 +32,7 @@ struct AlgOptions {
   // Target relative accuracy of δ_alg (drives the channel rules); (0, 0.1], default 1e-6.
   double tol = 1e-6;
   // Gauss–Hermite nodes per learned coordinate when averaging over the learned fields s in the
-  // staircase; even (no node at s = 0). 0 = automatic (16). Range 0 or 2..64.
+  // staircase; even (no node at s = 0). 0 = automatic (12). Range 0 or 2..64.
   int staircase_nodes = 0;
   // Use a closed form when the link is recognised (see closed_form.hpp) instead of the generic
   // route. Off by default; the CLI exposes it as --closed-form.
