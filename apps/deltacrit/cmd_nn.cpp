@@ -1,0 +1,534 @@
+// `deltacrit nn`: δ_BBP and δ_NN of the Hessian phase transition of a two-layer network at a
+// phase-1 point (docs/nn.md), and the outlier, overlap and escape time at given δ.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "command.hpp"
+#include "deltacrit/alg/delta_alg.hpp"
+#include "deltacrit/core/grid.hpp"
+#include "deltacrit/hessian/nn.hpp"
+#include "deltacrit/model/link.hpp"
+#include "deltacrit/phase1/empirical.hpp"
+#include "deltacrit/phase1/fixed_point.hpp"
+#include "output.hpp"
+#include "plot.hpp"
+
+namespace deltacrit::cli {
+namespace {
+
+struct NNArgs {
+  std::string link;
+  int k = 0;
+  std::string noise = "none";
+  std::string activation = "tanh";
+  std::string loss = "square";
+  int width = 1;
+  bool width_given = false;
+  std::string second_layer;
+  std::string init = "small:0.01";
+  double ridge = 0.0;
+  bool unit_norm = false;
+  std::string hard;
+  std::string phase1 = "init";
+  bool find = false;
+  std::string delta;
+  double delta_min = 0.05;
+  double delta_max = 1000.0;
+  int scan_per_decade = 6;
+  bool full_scan = false;
+  bool check_quadrature = false;
+  int u_points = 0;
+  double u_panel_width = 0.5;
+  int u_panel_points = 8;
+  int u_composite_max_dim = 1;
+  int z_panel_points = 12;
+  double z_panel_width = 1.0;
+  int z_hermite_points = 0;
+  double fp_tol = 1e-10;
+  int fp_max_iter = 2000;
+  Format format = Format::table;
+  std::string out;
+  std::string plot;
+};
+
+std::vector<int> parse_hard(const std::string& text, int k) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v < 1 || v > k) {
+      throw InputError("--hard", "--hard: '" + item + "' is not a latent index in 1.." + std::to_string(k) +
+                                     " (give a comma-separated list of 1-based indices, e.g. --hard 2,3)");
+    }
+    for (int h : out) {
+      if (h == v - 1) throw InputError("--hard", "--hard: index " + item + " is repeated");
+    }
+    out.push_back(v - 1);
+  }
+  if (out.empty()) throw InputError("--hard", "--hard: give at least one latent index");
+  return out;
+}
+
+nlohmann::json nullable(double v, const char* what) {
+  if (std::isnan(v)) return nullptr;
+  return number_or_inf(v, what);
+}
+
+std::string cell(double v) { return std::isnan(v) ? "-" : fmt_number(v, 6); }
+
+std::string hard_text(const std::vector<int>& hard) {
+  std::string s;
+  for (std::size_t i = 0; i < hard.size(); ++i) s += (i ? "," : "") + std::to_string(hard[i] + 1);
+  return s;
+}
+
+struct Setup {
+  std::optional<phase1::Network> net;
+  hessian::NNOptions opt;
+  hessian::LawProvider provider;
+  nlohmann::json law_json;
+  int k = 0;
+  std::string a_text, link_text, phase1_kind;
+  model::Noise noise;
+  std::optional<alg::AlgResult> alg;  // δ_alg of the link (not for empirical laws)
+  std::string hard_source;            // "--hard", "law file" or "alg: non-trivial directions"
+};
+
+// Parses the options into the network, the analyzer options and the phase-1 law provider.
+Setup make_setup(const NNArgs& args) {
+  Setup setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source] = setup;
+  const model::Activation activation = model::Activation::parse(args.activation);
+  const model::Loss loss = model::Loss::parse(args.loss);
+  noise = model::Noise::parse(args.noise);
+  if (args.unit_norm) {
+    throw InputError("--unit-norm", "--unit-norm: the Riemannian Hessian on the sphere is not implemented by `nn` "
+                                    "(it needs a per-neuron shift in (R1)); run without --unit-norm");
+  }
+
+  phase1_kind = args.phase1;
+  std::string law_file;
+  if (args.phase1.rfind("empirical:", 0) == 0) {
+    phase1_kind = "empirical";
+    law_file = args.phase1.substr(10);
+    if (law_file.empty()) throw InputError("--phase1", "--phase1: empirical:FILE needs a file name");
+  } else if (args.phase1 != "init" && args.phase1 != "fixed-point") {
+    throw InputError("--phase1", "--phase1: '" + args.phase1 + "' is not recognised (accepted: init, fixed-point, empirical:FILE)");
+  }
+
+  opt.ridge = args.ridge;
+  opt.delta_min = args.delta_min;
+  opt.delta_max = args.delta_max;
+  opt.scan_per_decade = args.scan_per_decade;
+  opt.scan_to_max = args.full_scan;
+
+  link_text = args.link;
+
+  if (phase1_kind == "empirical") {
+    phase1::EmpiricalPhase1 emp = phase1::read_empirical(law_file, "--phase1");
+    if (args.width_given && args.width != emp.law.m) {
+      throw InputError("--width", "--width " + std::to_string(args.width) + " differs from the width m = " +
+                                      std::to_string(emp.law.m) + " recorded in '" + law_file + "'");
+    }
+    std::vector<double> a = emp.a;
+    if (!args.second_layer.empty()) a = phase1::parse_second_layer(args.second_layer, emp.law.m).a;
+    net.emplace(activation, loss, a);
+    k = emp.law.k;
+    opt.hard = args.hard.empty() ? emp.hard : parse_hard(args.hard, k);
+    hard_source = args.hard.empty() ? "law file" : "--hard";
+    if (opt.hard.empty()) throw InputError("--hard", "--hard: the law file records no hard directions; give --hard");
+    law_json = {{"kind", "empirical"}, {"file", law_file}, {"samples", emp.law.size()}, {"run_delta", emp.delta},
+                {"run_d", emp.d}, {"run_ridge", emp.ridge}};
+    if (!emp.D.empty()) {
+      // Recompute D from (y, u) with the options given here and compare with the stored D_i.
+      double diff = 0.0, scale = 0.0;
+      const int m = emp.law.m;
+      std::vector<double> D(m * m);
+      for (std::size_t i = 0; i < emp.law.size(); ++i) {
+        net->derivatives(emp.law.y[i], &emp.law.u[i * m], nullptr, D.data());
+        for (int e = 0; e < m * m; ++e) {
+          diff = std::max(diff, std::fabs(D[e] - emp.D[i * m * m + e]));
+          scale = std::max(scale, std::fabs(emp.D[i * m * m + e]));
+        }
+      }
+      law_json["stored_D_max_difference"] = diff;
+      if (diff > 1e-8 * std::max(1.0, scale)) {
+        throw InputError("--activation", "the D_i stored in '" + law_file + "' differ from those of --activation " +
+                                             args.activation + ", --loss " + args.loss + " and second layer " +
+                                             phase1::SecondLayer{a, false}.text() + " (max difference " +
+                                             fmt_number(diff) + "): give the options of the run that wrote the file");
+      }
+    }
+    a_text = phase1::SecondLayer{a, false}.text();
+    if (link_text.empty()) link_text = "(from law file)";
+    provider = hessian::constant_law(std::move(emp.law), "empirical");
+  } else {
+    if (args.link.empty()) throw InputError("--link", "--link: give the link, e.g. --link 'z^2'");
+    const model::Link link = model::Link::parse(args.link, args.k);
+    k = link.k();
+    try {
+      alg_result = alg::compute_delta_alg(link, noise);
+    } catch (const InputError&) {
+      alg_result.reset();
+    }
+    if (args.hard.empty()) {
+      // Phase 1 (gradient descent from W₁ ⊥ Θ_h) learns the directions with a first-order signal,
+      // E[z|y] ≠ 0: the trivial directions of the alg analysis (stage by stage). Every other
+      // direction is hard for the Hessian analysis; it must be a coordinate axis to be named.
+      if (!alg_result || alg_result->status != Status::success) {
+        throw InputError("--hard", "--hard: the alg analysis of the link did not succeed; give the hard latent directions "
+                                   "(1-based, e.g. --hard 1)");
+      }
+      for (const auto& dir : alg_result->directions) {
+        if (dir.cls == alg::DirectionClass::trivial) continue;
+        int axis = -1;
+        for (int i = 0; i < k; ++i) {
+          if (std::fabs(std::fabs(dir.vector[i]) - 1.0) < 1e-6) axis = i;
+        }
+        if (axis < 0) {
+          throw InputError("--hard", "--hard: the non-trivial directions of the link are not coordinate axes; give the "
+                                     "hard latent directions explicitly (1-based, e.g. --hard 2,3)");
+        }
+        opt.hard.push_back(axis);
+      }
+      std::sort(opt.hard.begin(), opt.hard.end());
+      if (opt.hard.empty()) {
+        throw InputError("--hard", "--hard: every direction of the link is trivial (learned by the first gradient steps); "
+                                   "there is no hard direction for the Hessian analysis");
+      }
+      hard_source = "alg: directions that are not trivial";
+    } else {
+      opt.hard = parse_hard(args.hard, k);
+      hard_source = "--hard";
+    }
+    const phase1::SecondLayer second = phase1::parse_second_layer(args.second_layer, args.width);
+    if (second.trained && phase1_kind == "fixed-point") {
+      throw InputError("--second-layer", "--second-layer trained is not supported with --phase1 fixed-point "
+                                         "(the stationary-point equations treat a as fixed); give fixed:V1,..");
+    }
+    if (loss.kind() == model::Loss::Kind::logistic) {
+      phase1::TeacherQuadOptions probe;
+      const auto nodes = phase1::teacher_nodes(link, noise, probe);
+      for (double y : nodes.y) {
+        if (y != 1.0 && y != -1.0) {
+          throw InputError("--loss", "--loss logistic needs labels in {-1, +1}, but the link '" + args.link +
+                                         "' gives y = " + fmt_number(y) + " (use e.g. sign(...))");
+        }
+      }
+    }
+    net.emplace(activation, loss, second.a);
+    a_text = second.text();
+    phase1::TeacherQuadOptions tq;
+    tq.panel_points = args.z_panel_points;
+    tq.panel_width = args.z_panel_width;
+    tq.hermite_points = args.z_hermite_points;
+    phase1::TeacherNodes teacher = phase1::teacher_nodes(link, noise, tq);
+    if (phase1_kind == "init") {
+      const phase1::InitSpec init = phase1::parse_init(args.init);
+      phase1::InitLawOptions io;
+      io.u_rule.hermite_points = args.u_points;
+      io.u_rule.panel_width = args.u_panel_width;
+      io.u_rule.panel_points = args.u_panel_points;
+      io.u_rule.composite_max_dim = args.u_composite_max_dim;
+      phase1::Law law = phase1::init_law(teacher, args.width, init, io);
+      law_json = {{"kind", "init"}, {"init", init.text()}, {"nodes", law.size()}, {"description", law.description}};
+      provider = hessian::constant_law(std::move(law), "init " + init.text());
+    } else {
+      phase1::FixedPointOptions fo;
+      fo.ridge = args.ridge;
+      fo.hard = opt.hard;
+      fo.xi_points = args.u_points;
+      fo.law_rule.hermite_points = args.u_points;
+      fo.law_rule.panel_width = args.u_panel_width;
+      fo.law_rule.panel_points = args.u_panel_points;
+      fo.law_rule.composite_max_dim = args.u_composite_max_dim;
+      fo.tol = args.fp_tol;
+      fo.max_iter = args.fp_max_iter;
+      fo.validate(k, args.width);
+      law_json = {{"kind", "fixed-point"}, {"teacher_nodes", teacher.size()}};
+      provider = hessian::fixed_point_law(std::move(teacher), *net, fo);
+    }
+  }
+  return setup;
+}
+
+void run(const NNArgs& args, CommandContext& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!args.plot.empty() && args.delta.empty()) {
+    throw InputError("--plot", "--plot: needs points to draw; give --delta LIST or A:B:STEP");
+  }
+  Setup setup = make_setup(args);
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source] = setup;
+  std::vector<double> deltas;
+  if (!args.delta.empty()) deltas = parse_grid(args.delta, "--delta", 0.0, true, 1e7, 10000);
+  const bool find = args.find || deltas.empty();
+
+  hessian::Analyzer analyzer(*net, opt, provider);
+  std::vector<hessian::PointResult> points;
+  for (double d : deltas) points.push_back(analyzer.point(d));
+  std::optional<hessian::Thresholds> th;
+  if (find) th = analyzer.thresholds();
+
+  // --check-quadrature: the same computation on refined rules; the differences estimate the
+  // quadrature error (the bulk edge converges slowly in the Gauss–Hermite rule for u, h when m ≥ 2).
+  nlohmann::json check;
+  if (args.check_quadrature) {
+    NNArgs fine = args;
+    fine.z_panel_points = std::min(40, args.z_panel_points + 6);
+    fine.z_hermite_points = (args.z_hermite_points > 0 ? args.z_hermite_points : (k == 2 ? 48 : 20)) + 9;
+    fine.u_panel_width = 0.5 * args.u_panel_width;
+    fine.u_points = (args.u_points > 0 ? args.u_points : phase1::default_u_points(net->width())) + 1;
+    Setup fs = make_setup(fine);
+    hessian::Analyzer fa(*fs.net, fs.opt, fs.provider);
+    auto diff = [](double a, double b) -> nlohmann::json {
+      if (std::isnan(a) || std::isnan(b)) return nullptr;
+      if (std::isinf(a) || std::isinf(b)) return a == b ? nlohmann::json(0.0) : nlohmann::json("inf");
+      return std::fabs(a - b);
+    };
+    check["refined_rule"] = {{"z_panel_points", fine.z_panel_points}, {"u_panel_width", fine.u_panel_width},
+                             {"u_points", fine.u_points}, {"z_hermite_points", fine.z_hermite_points}};
+    nlohmann::json cp = nlohmann::json::array();
+    for (const auto& p : points) {
+      const auto q = fa.point(p.delta);
+      cp.push_back({{"delta", p.delta}, {"bulk_edge", diff(p.bulk_edge, q.bulk_edge)},
+                    {"lambda_out", diff(p.lambda_out, q.lambda_out)}, {"overlap", diff(p.overlap, q.overlap)}});
+    }
+    check["points"] = cp;
+    if (th) {
+      const auto t2 = fa.thresholds();
+      check["delta_bbp"] = diff(th->bbp.value, t2.bbp.value);
+      check["delta_nn"] = diff(th->nn.value, t2.nn.value);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  Status status = Status::success;
+  std::vector<std::string> messages;
+  for (const auto& p : points) {
+    status = worst(status, p.status);
+    if (!p.message.empty()) messages.push_back("delta = " + fmt_number(p.delta) + ": " + p.message);
+  }
+  if (th) {
+    status = worst(status, th->status);
+    if (!th->message.empty()) messages.push_back("scan: " + th->message);
+    for (const auto* t : {&th->bbp, &th->nn}) {
+      if (!t->message.empty()) messages.push_back(std::string(t == &th->bbp ? "delta_bbp: " : "delta_nn: ") + t->message);
+    }
+  }
+  const hessian::LawDiagnostics* diag = nullptr;
+  std::string branch;
+  if (!points.empty()) {
+    diag = &points.back().law;
+    branch = points.back().branch;
+  } else if (th && !th->scan.empty()) {
+    diag = &th->scan.back().law;
+    branch = th->scan.back().branch;
+  }
+  const bool interpolating = th ? th->interpolating : (diag && diag->interpolating);
+
+  nlohmann::json j;
+  j["options"] = {{"link", link_text}, {"k", k}, {"noise", noise.text()}, {"activation", args.activation},
+                  {"loss", args.loss}, {"width", net->width()}, {"second_layer", a_text},
+                  {"init", args.init}, {"ridge", args.ridge}, {"unit_norm", args.unit_norm},
+                  {"hard", hard_text(opt.hard)}, {"phase1", args.phase1}, {"find", find},
+                  {"delta", args.delta}, {"delta_min", args.delta_min}, {"delta_max", args.delta_max}};
+  j["status"] = std::string(to_string(status));
+  j["seconds"] = seconds;
+  j["law"] = law_json;
+  if (!branch.empty()) j["law"]["branch"] = branch;
+  auto threshold_json = [&](const hessian::Threshold& t) -> nlohmann::json {
+    if (interpolating && &t == &th->nn) return nullptr;
+    return number_or_inf(t.value, "threshold");
+  };
+  if (th) {
+    j["delta_bbp"] = threshold_json(th->bbp);
+    j["delta_nn"] = threshold_json(th->nn);
+    j["delta_bbp_bracket"] = {number_or_inf(th->bbp.bracket[0], "bracket"), number_or_inf(th->bbp.bracket[1], "bracket")};
+    j["delta_nn_bracket"] = {number_or_inf(th->nn.bracket[0], "bracket"), number_or_inf(th->nn.bracket[1], "bracket")};
+    j["delta_bbp_status"] = std::string(to_string(th->bbp.status));
+    j["delta_nn_status"] = std::string(to_string(th->nn.status));
+    if (args.full_scan) {
+      j["delta_nn_end"] = interpolating ? nlohmann::json(nullptr) : number_or_inf(th->nn_end.value, "threshold");
+      j["delta_nn_end_bracket"] = {number_or_inf(th->nn_end.bracket[0], "bracket"), number_or_inf(th->nn_end.bracket[1], "bracket")};
+    }
+    j["evaluations"] = th->nn.evaluations + th->bbp.evaluations - static_cast<int>(th->scan.size());
+  } else {
+    j["delta_bbp"] = nullptr;
+    j["delta_nn"] = nullptr;
+  }
+  if (setup.alg && setup.alg->status == Status::success) {
+    j["delta_alg"] = number_or_inf(setup.alg->delta_alg, "delta_alg");
+    j["delta_alg_error"] = setup.alg->error_estimate;
+  } else {
+    j["delta_alg"] = nullptr;
+    j["delta_alg_note"] = phase1_kind == "empirical" ? "no link is given with an empirical law"
+                                                     : "the alg analysis of the link did not succeed";
+  }
+  j["options"]["hard_source"] = setup.hard_source;
+  if (interpolating) {
+    j["caveat"] = "square-loss interpolation: l' = 0 on the phase-1 law, the Hessian is positive semi-definite and "
+                  "has no negative outlier; no delta_nn is reported";
+  }
+  if (diag) {
+    j["diagnostics"] = {{"rms_loss_d1", diag->rms_loss_d1}, {"hard_gradient", diag->hard_gradient},
+                        {"D_min", diag->d_min}, {"D_max", diag->d_max}, {"D_negative_mass", diag->negative_mass},
+                        {"interpolating", diag->interpolating}};
+  }
+  if (!check.is_null()) j["quadrature_check"] = check;
+  nlohmann::json pts = nlohmann::json::array();
+  for (const auto& p : points) {
+    nlohmann::json q;
+    q["delta"] = p.delta;
+    q["status"] = std::string(to_string(p.status));
+    q["bulk_edge"] = p.status == Status::success ? nlohmann::json(p.bulk_edge) : nlohmann::json(nullptr);
+    q["lambda_out"] = nullable(p.lambda_out, "lambda_out");
+    q["overlap"] = nullable(p.overlap, "overlap");
+    q["escape_time_per_log_d"] = nullable(p.escape_time_per_log_d, "escape time");
+    q["escape_time_relative_per_log_d"] = nullable(p.escape_time_relative_per_log_d, "escape time");
+    q["outliers"] = p.outliers;
+    if (phase1_kind == "fixed-point") q["phase1_stable"] = !p.phase1_unstable;
+    if (!p.message.empty()) q["message"] = p.message;
+    pts.push_back(q);
+  }
+  j["points"] = pts;
+  if (!messages.empty()) j["messages"] = messages;
+
+  std::ostringstream out;
+  if (args.format == Format::json) {
+    out << j.dump(2) << "\n";
+  } else if (args.format == Format::csv) {
+    if (!points.empty()) {
+      out << "delta,status,bulk_edge,lambda_out,overlap,escape_time_per_log_d\n";
+      for (const auto& p : points) {
+        out << fmt_number(p.delta, 10) << "," << to_string(p.status) << "," << fmt_number(p.bulk_edge, 10) << ","
+            << (std::isnan(p.lambda_out) ? "" : fmt_number(p.lambda_out, 10)) << ","
+            << (std::isnan(p.overlap) ? "" : fmt_number(p.overlap, 10)) << ","
+            << (std::isnan(p.escape_time_per_log_d) ? "" : fmt_number(p.escape_time_per_log_d, 10)) << "\n";
+      }
+    } else if (th) {
+      out << "quantity,value,bracket_low,bracket_high,status\n";
+      for (const auto* t : {&th->bbp, &th->nn}) {
+        const bool suppressed = interpolating && t == &th->nn;
+        out << (t == &th->bbp ? "delta_bbp" : "delta_nn") << "," << (suppressed ? "" : fmt_number(t->value, 10)) << ","
+            << fmt_number(t->bracket[0], 10) << "," << fmt_number(t->bracket[1], 10) << "," << to_string(t->status) << "\n";
+      }
+    }
+  } else {
+    out << fmt::format("nn: link {}, {} activation, {} loss, width {}, second layer {}, ridge {}, hard {} ({})\n",
+                       link_text, args.activation, args.loss, net->width(), a_text, fmt_number(args.ridge),
+                       hard_text(opt.hard), setup.hard_source);
+    out << "phase-1 law: " << args.phase1;
+    if (phase1_kind == "init") out << " (" << args.init << ")";
+    if (!branch.empty() && phase1_kind == "fixed-point") out << "\n  " << branch;
+    out << "\n";
+    if (th) {
+      out << fmt::format("  delta_bbp = {:>12}   bracket [{}, {}]   {}\n", fmt_number(th->bbp.value),
+                         fmt_number(th->bbp.bracket[0]), fmt_number(th->bbp.bracket[1]), to_string(th->bbp.status));
+      if (interpolating) {
+        out << "  delta_nn  = (none: square-loss interpolation, l' = 0 on the law, Hessian PSD)\n";
+      } else {
+        out << fmt::format("  delta_nn  = {:>12}   bracket [{}, {}]   {}\n", fmt_number(th->nn.value),
+                           fmt_number(th->nn.bracket[0]), fmt_number(th->nn.bracket[1]), to_string(th->nn.status));
+      }
+      if (args.full_scan && std::isfinite(th->nn.value)) {
+        out << fmt::format("  negative outlier until delta = {}   bracket [{}, {}]\n", fmt_number(th->nn_end.value),
+                           fmt_number(th->nn_end.bracket[0]), fmt_number(th->nn_end.bracket[1]));
+      }
+      if (setup.alg && setup.alg->status == Status::success) {
+        out << fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
+      }
+    }
+    if (!points.empty()) {
+      out << fmt::format("{:>12} {:>14} {:>14} {:>10} {:>16}  {}\n", "delta", "bulk_edge", "lambda_out", "overlap",
+                         "t_esc/log d", "status");
+      for (const auto& p : points) {
+        out << fmt::format("{:>12} {:>14} {:>14} {:>10} {:>16}  {}\n", fmt_number(p.delta),
+                           p.status == Status::success ? fmt_number(p.bulk_edge, 6) : "-", cell(p.lambda_out),
+                           cell(p.overlap), cell(p.escape_time_per_log_d), to_string(p.status));
+      }
+    }
+    if (!check.is_null()) out << "quadrature check (|difference| on refined rules): " << check.dump() << "\n";
+    for (const auto& msg : messages) out << "note: " << msg << "\n";
+    out << fmt::format("status {}, {:.2f} s\n", to_string(status), seconds);
+  }
+  write_output(out.str(), args.out);
+  if (!args.plot.empty()) {
+    plot::Figure fig;
+    fig.title = "Hessian at the phase-1 point: " + link_text + ", " + args.activation + ", m = " + std::to_string(net->width());
+    fig.xlabel = "delta = n/d";
+    fig.ylabel = "eigenvalue";
+    plot::Series edge{"bulk edge", {}, {}, {}, plot::Series::Style::line};
+    plot::Series outlier{"outlier along theta_h", {}, {}, {}, plot::Series::Style::points};
+    plot::Series zero{"", {}, {}, {}, plot::Series::Style::line};
+    for (const auto& p : points) {
+      if (p.status != Status::success) continue;
+      edge.x.push_back(p.delta);
+      edge.y.push_back(p.bulk_edge);
+      outlier.x.push_back(p.delta);
+      outlier.y.push_back(p.outlier ? p.lambda_out : std::numeric_limits<double>::quiet_NaN());
+    }
+    if (!points.empty()) {
+      zero.x = {points.front().delta, points.back().delta};
+      zero.y = {0.0, 0.0};
+    }
+    fig.series = {edge, outlier, zero};
+    if (th && std::isfinite(th->bbp.value)) fig.markers.push_back({th->bbp.value, "delta_BBP"});
+    if (th && std::isfinite(th->nn.value) && !interpolating) fig.markers.push_back({th->nn.value, "delta_NN"});
+    plot::write(fig, args.plot);
+  }
+  ctx.exit_code = exit_code_for(status);
+}
+
+const CommandRegistration registration{
+    "nn", "delta_NN: Hessian phase transition of a two-layer network at a phase-1 point (BBP outlier, escape)", 40,
+    [](CLI::App& sub, CommandContext& ctx) {
+      auto args = std::make_shared<NNArgs>();
+      sub.add_option("--link", args->link, "Link y = g(z) as an expression in z or z1..z3 (not needed with empirical:FILE)");
+      sub.add_option("--k", args->k, "Number of latents (0: inferred from the link)")->check(CLI::Range(0, 3));
+      sub.add_option("--noise", args->noise, "Output noise: none, gaussian:VAR, flip:EPS, erase:EPS, resample:EPS");
+      sub.add_option("--activation", args->activation, "relu, tanh, erf, quadratic, he:K, softplus, logcosh (default tanh)");
+      sub.add_option("--loss", args->loss, "square (default) or logistic (labels +-1)");
+      sub.add_option("--width", args->width, "Width m, 1..8 (default 1)")->each([args](const std::string&) { args->width_given = true; });
+      sub.add_option("--second-layer", args->second_layer, "fixed:V1,..,Vm (default fixed:1 for m = 1, fixed:1/m,.. otherwise) or trained");
+      sub.add_option("--init", args->init, "Initialisation for --phase1 init: small:S (S >= 0; 0 = limit) or random:S (default small:0.01)");
+      sub.add_option("--ridge", args->ridge, "Ridge lambda >= 0 of the risk (needed > 0 by --phase1 fixed-point)");
+      sub.add_flag("--unit-norm", args->unit_norm, "Neurons on the unit sphere (not supported by nn: error)");
+      sub.add_option("--hard", args->hard, "Hard latent directions, 1-based, e.g. 2,3 (default: the directions the alg analysis does not classify trivial; the law file's for empirical:FILE)");
+      sub.add_option("--phase1", args->phase1, "Phase-1 law: init (default), fixed-point, empirical:FILE");
+      sub.add_flag("--find", args->find, "Compute delta_BBP and delta_NN (default when --delta is not given)");
+      sub.add_option("--delta", args->delta, "Points: list 'a,b,c' or A:B:STEP");
+      sub.add_option("--delta-min", args->delta_min, "Lower end of the threshold scan (default 0.05)");
+      sub.add_option("--delta-max", args->delta_max, "Upper end of the threshold scan (default 1000)");
+      sub.add_flag("--full-scan", args->full_scan, "Scan up to --delta-max to find where the negative outlier disappears again (delta_nn_end)");
+      sub.add_flag("--check-quadrature", args->check_quadrature, "Repeat on refined quadrature rules and report the differences as error estimates");
+      sub.add_option("--scan-per-decade", args->scan_per_decade, "Scan points per decade of delta (default 6)");
+      sub.add_option("--u-points", args->u_points, "m >= 2: Gauss-Hermite nodes per axis for u (init) or h (fixed point); 0 = automatic");
+      sub.add_option("--u-panel-width", args->u_panel_width, "m = 1: panel width of the composite rule for u (init) or h (fixed point), default 0.5");
+      sub.add_option("--u-composite-max-dim", args->u_composite_max_dim, "Use the composite rule for u or h when m <= this (default 1; Gauss-Hermite above)");
+      sub.add_option("--u-panel-points", args->u_panel_points, "m = 1: Gauss-Legendre nodes per panel for u or h (default 8)");
+      sub.add_option("--z-panel-points", args->z_panel_points, "k = 1: Gauss-Legendre nodes per panel (default 12)");
+      sub.add_option("--z-panel-width", args->z_panel_width, "k = 1: largest panel width (default 1)");
+      sub.add_option("--z-hermite-points", args->z_hermite_points, "k >= 2: Gauss-Hermite nodes per axis (0 = automatic)");
+      sub.add_option("--fp-tol", args->fp_tol, "Fixed-point tolerance (default 1e-10)");
+      sub.add_option("--fp-max-iter", args->fp_max_iter, "Fixed-point iterations per start (default 2000)");
+      add_format_option(sub, args->format, true);
+      sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
+      sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");
+      sub.callback([args, &ctx]() { run(*args, ctx); });
+    }};
+
+}  // namespace
+}  // namespace deltacrit::cli

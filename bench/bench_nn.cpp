@@ -1,0 +1,77 @@
+// Benchmark of `deltacrit nn --find` (δ_BBP and δ_NN by scan + bracketed root) for the init and
+// fixed-point phase-1 laws, m ≤ 4, k ≤ 2 (issue 5 target: < 5 s on one core). Single-threaded;
+// prints the median of `repeats` runs of CPU time and wall time (the machine is shared, so CPU
+// time is the one-core figure; pitfall 16).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "deltacrit/hessian/nn.hpp"
+#include "deltacrit/phase1/fixed_point.hpp"
+
+using namespace deltacrit;
+
+namespace {
+struct Case {
+  std::string name, link, activation;
+  std::vector<double> a;
+  std::string phase1;  // "init:S" or "fixed-point"
+  double ridge;
+  std::vector<int> hard;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  const std::vector<Case> cases = {
+      {"init small:0  quadratic m=1 k=1", "min(z^2,4)", "quadratic", {1.0}, "init:0", 0.0, {0}},
+      {"init random:1 logcosh   m=2 k=1", "min(z^2,4)", "logcosh", {0.5, 0.5}, "init:1", 0.0, {0}},
+      {"init random:1 logcosh   m=4 k=1", "min(z^2,4)", "logcosh", {0.25, 0.25, 0.25, 0.25}, "init:1", 0.0, {0}},
+      {"init random:1 tanh      m=2 k=2", "z1^2 + tanh(z2)^2", "tanh", {0.5, 0.5}, "init:1", 0.0, {1}},
+      {"fixed-point   logcosh   m=1 k=1", "min(z^2,4)", "logcosh", {1.0}, "fixed-point", 0.05, {0}},
+      {"fixed-point   softplus  m=2 k=1", "min(z^2,4)", "softplus", {0.7, 0.4}, "fixed-point", 0.2, {0}},
+      {"fixed-point   tanh      m=2 k=2", "z1 + z2^2", "tanh", {0.5, 0.5}, "fixed-point", 0.2, {1}},
+      {"fixed-point   tanh      m=4 k=1", "min(z^2,4)", "tanh", {0.25, 0.25, 0.25, 0.25}, "fixed-point", 0.2, {0}},
+  };
+  std::printf("%-34s %10s %10s %12s %12s  %s\n", "case", "cpu_s", "wall_s", "delta_bbp", "delta_nn", "status");
+  for (const auto& c : cases) {
+    std::vector<double> cpu, wall;
+    hessian::Thresholds th;
+    for (int r = 0; r < repeats; ++r) {
+      const std::clock_t c0 = std::clock();
+      const auto w0 = std::chrono::steady_clock::now();
+      const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{});
+      const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), c.a);
+      hessian::NNOptions opt;
+      opt.ridge = c.ridge;
+      opt.hard = c.hard;
+      hessian::LawProvider provider;
+      if (c.phase1.rfind("init:", 0) == 0) {
+        const double S = std::stod(c.phase1.substr(5));
+        const phase1::InitSpec init{S == 0 ? phase1::InitSpec::Kind::small : phase1::InitSpec::Kind::random, S};
+        provider = hessian::constant_law(phase1::init_law(teacher, net.width(), init));
+      } else {
+        phase1::FixedPointOptions fo;
+        fo.ridge = c.ridge;
+        fo.hard = c.hard;
+        provider = hessian::fixed_point_law(teacher, net, fo);
+      }
+      hessian::Analyzer analyzer(net, opt, provider);
+      th = analyzer.thresholds();
+      cpu.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
+      wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+    }
+    std::printf("%-34s %10.3f %10.3f %12.6g %12.6g  %s\n", c.name.c_str(), median(cpu), median(wall), th.bbp.value,
+                th.nn.value, std::string(to_string(th.status)).c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}

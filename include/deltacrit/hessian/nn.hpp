@@ -1,0 +1,169 @@
+#pragma once
+// δ_NN: the Hessian phase transition of a two-layer network at a phase-1 point (docs/nn.md;
+// science.md "δ_NN"; the mechanism of arXiv 2602.01434 — our own derivation, the paper's body is
+// not available).
+//
+// At the phase-1 point W₁ (W₁ ⊥ Θ_h) the Hessian of the empirical risk is the dm×dm matrix
+//   H = (1/n) Σ_i D_i ⊗ x_i x_iᵀ + λ I,   D_i = ℓ'' J Jᵀ + ℓ' diag(a ⊙ σ''(u_i)),  J = a ⊙ σ'(u_i),
+// whose bulk follows (R1) and whose outlier along the hard directions solves (R2) (spectral/
+// stieltjes.hpp), both expectations over the phase-1 law L₁ of (y, u, z). With n/d = δ:
+//   δ_BBP = inf{δ : an outlier along Θ_h exists below the bulk}   (λ_min K(ζ₋) < 0),
+//   δ_NN  = inf{δ : that outlier is negative}                     (λ_min K(min(0, ζ₋)) < 0):
+// K(ζ) is strictly decreasing in the Loewner order and K(−∞) ≻ 0, so an eigenvalue of H below
+// ζ₀ ≤ ζ₋ along Θ_h exists iff K(ζ₀) has a negative eigenvalue; both thresholds are therefore
+// roots of smooth scalar functions of δ, found by a scan and a bracketed (TOMS 748) root.
+// Above δ_NN gradient descent leaves W₁ along Θ_h at rate |λ_out|: from an O(d^{-1/2}) overlap the
+// escape takes t ≈ log d / (2|λ_out|) (gradient-flow time, i.e. learning rate × steps).
+#include <array>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deltacrit/core/status.hpp"
+#include "deltacrit/phase1/fixed_point.hpp"
+#include "deltacrit/phase1/law.hpp"
+#include "deltacrit/phase1/network.hpp"
+#include "deltacrit/spectral/stieltjes.hpp"
+
+namespace deltacrit::hessian {
+
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Properties of L₁ that decide whether the theory applies.
+struct LawDiagnostics {
+  double rms_loss_d1 = 0.0;     // √E[ℓ'²]
+  double rms_label = 0.0;       // √E[y²]
+  bool interpolating = false;   // rms_loss_d1 ≤ interpolation_tol·max(1, rms_label): ℓ' ≈ 0 on the
+                                // law, so D = ℓ''JJᵀ ⪰ 0 and no negative outlier (square loss)
+  double hard_gradient = 0.0;   // ‖E[z_h Fᵀ]‖_F: gradient of the risk along Θ_h at W₁; must vanish
+                                // for W₁ to be stationary along the hard directions
+  double hard_gradient_se = 0.0;    // √(Σ w_i² ‖z_h,i F_iᵀ‖²): its sampling error for an empirical law
+                                    // (w = 1/n; negligible for quadrature laws). The warning needs
+                                    // hard_gradient > max(hard_gradient_tol·max(1, rms ℓ'), 4·se)
+  double hard_second_moment = 0.0;  // max |E[z_h z_hᵀ] − I| entry (quadrature/sampling check)
+  double d_min = 0.0, d_max = 0.0;  // extreme eigenvalues of D over the nodes
+  double negative_mass = 0.0;   // weight of nodes whose D has a negative eigenvalue
+  double max_stored_D_diff = -1.0;  // empirical laws with stored D_i: max |D_recomputed − D_file|
+                                    // (large: the network options differ from the run); −1 if n/a
+};
+
+// The weight law (D_i, z_h,i, w_i) of (R1)/(R2) built from L₁. `hard` are 0-based latent indices.
+spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& net, const std::vector<int>& hard,
+                               double interpolation_tol = 1e-6, LawDiagnostics* diagnostics = nullptr);
+
+// A phase-1 law at sample ratio δ. Laws that do not depend on δ (init, empirical) return the same
+// law every time; the fixed-point law is re-solved per δ.
+struct LawAt {
+  phase1::Law law;
+  Status status = Status::success;
+  std::string message;          // stage and reason when status ≠ success
+  std::string branch;           // phase-1 branch description (fixed point), may be empty
+  bool depends_on_delta = false;
+  bool stationary = false;      // W₁ is claimed to be a local minimum (fixed point): check ζ₋ > 0
+};
+using LawProvider = std::function<LawAt(double delta)>;
+
+// A δ-independent law (init, empirical).
+LawProvider constant_law(phase1::Law law, std::string branch = {});
+// The stationary-point law re-solved at each δ. The solution taken at the previously requested δ
+// is an extra start (continuation along δ); the lowest-risk solution among all starts is taken.
+// The branch string reports it, whether it was unique among the starts, and the mass of nodes
+// with a non-convex prox.
+LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, phase1::FixedPointOptions options);
+
+struct NNOptions {
+  double ridge = 0.0;                 // λ ≥ 0: ridge of the risk, adds λI to H
+  std::vector<int> hard;              // 0-based hard latent indices (1..3 of them)
+  double interpolation_tol = 1e-6;    // see LawDiagnostics::interpolating
+  double hard_gradient_tol = 1e-3;    // above: warn that W₁ is not stationary along Θ_h
+  spectral::StieltjesOptions stieltjes;
+  // Threshold search: geometric scan of δ in [delta_min, delta_max], then TOMS 748 in log δ.
+  double delta_min = 0.05;            // > 0
+  double delta_max = 1000.0;          // > delta_min
+  int scan_per_decade = 6;            // 1..100
+  double delta_rel_tol = 1e-6;        // relative width of the final bracket, (0, 0.1)
+  // Scan the whole range instead of stopping at δ_NN, to find where the negative outlier
+  // disappears again (Thresholds::nn_end); for init laws the outlier can turn positive at large δ,
+  // as the Hessian tends to its population value.
+  bool scan_to_max = false;
+  void validate() const;              // throws InputError naming the field
+};
+
+struct PointResult {
+  double delta = 0.0;                 // n/d as the user gave it
+  double delta_effective = 0.0;       // δ × sample_fraction (erased samples dropped)
+  double bulk_edge = 0.0;             // lower edge ζ₋ of H's bulk
+  std::array<double, 2> bulk_edge_bracket{0.0, 0.0};
+  bool outlier = false;
+  double lambda_out = std::numeric_limits<double>::quiet_NaN();  // NaN when no outlier
+  double overlap = std::numeric_limits<double>::quiet_NaN();     // squared overlap with Θ_h ⊗ R^m
+  double escape_time_per_log_d = std::numeric_limits<double>::quiet_NaN();  // 1/(2|λ_out|) if λ_out < 0,
+                                                                            // +inf if λ_out ≥ 0
+  // Escape of the normalised overlap: W − W₁ grows along the outlier at rate |λ_out| and along the
+  // bulk at rate max(0, −ζ₋), so the θ_h-overlap of the direction of W − W₁ grows at rate
+  // r = min(ζ₋, 0) − λ_out; from an O(d^{-1/2}) start it is O(1) after log d/(2r). Equals the
+  // previous one when the bulk is non-negative (phase-1 minimum); differs at a saddle (init).
+  double escape_time_relative_per_log_d = std::numeric_limits<double>::quiet_NaN();
+  double k_min_at_edge = 0.0;         // λ_min K(ζ₋): < 0 iff outlier (zero at δ_BBP)
+  double k_min_at_zero = 0.0;         // λ_min K(min(0, ζ₋)): < 0 iff negative outlier (zero at δ_NN)
+  int outliers = 0;                   // number of outliers along Θ_h below the bulk
+  LawDiagnostics law;
+  std::string branch;                 // phase-1 branch (fixed point)
+  // Fixed-point laws only: the stationary point is a local minimum in the non-hard directions iff
+  // the Hessian bulk lies above 0 (ζ₋ > 0). Otherwise the leave-one-out (replica-symmetric)
+  // solution is unstable — it is not the point gradient descent reaches and its law is unreliable
+  // (docs/nn.md); reported in `message`.
+  bool phase1_unstable = false;
+  Status status = Status::not_computed;
+  std::string message;                // failing stage ("phase1", "bulk edge", "outlier") and reason
+};
+
+struct Threshold {
+  double value = kInf;                // +inf: not reached in [delta_min, delta_max]; δ_min if already
+                                      // reached at the bottom of the range (then below_range)
+  std::array<double, 2> bracket{kInf, kInf};
+  bool below_range = false;           // the event already holds at delta_min
+  bool reentrant = false;             // the event was lost again at a larger scanned δ
+  int evaluations = 0;                // δ-points evaluated for this threshold (scan + root)
+  Status status = Status::not_computed;
+  std::string message;
+};
+
+struct Thresholds {
+  Threshold bbp, nn;
+  Threshold nn_end;                   // scan_to_max: first δ > δ_NN where no negative outlier is left
+                                      // (+inf: none up to delta_max; not computed otherwise)
+  bool interpolating = false;         // the square-loss caveat held at the scanned points
+  std::vector<PointResult> scan;      // the scanned points
+  Status status = Status::not_computed;
+  std::string message;
+};
+
+class Analyzer {
+ public:
+  // Validates options (InputError) against the network width; `provider` supplies L₁(δ).
+  Analyzer(phase1::Network net, NNOptions options, LawProvider provider);
+
+  // Bulk edge, outlier, overlap and escape time at one δ.
+  PointResult point(double delta);
+  // δ_BBP and δ_NN (scan + bracketed root).
+  Thresholds thresholds();
+
+  const NNOptions& options() const { return options_; }
+
+ private:
+  PointResult evaluate(double delta);
+  phase1::Network net_;
+  NNOptions options_;
+  LawProvider provider_;
+  // Cache of the weight law for δ-independent providers.
+  std::optional<spectral::WeightLaw> cached_law_;
+  LawDiagnostics cached_diag_;
+  double cached_fraction_ = 1.0;
+  std::string cached_branch_;
+  bool cache_valid_ = false;
+};
+
+}  // namespace deltacrit::hessian

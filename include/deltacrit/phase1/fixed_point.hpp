@@ -1,0 +1,94 @@
+#pragma once
+// Phase-1 law from the stationary-point (leave-one-out) equations — option (b) of science.md; our
+// own derivation (the body of arXiv 2602.01434 is not available), standard for ridge-regularised
+// M-estimation (cf. El Karoui arXiv 1311.2445; Celentano & Montanari arXiv 2112.07572 for the
+// dynamical version). At a stationary point W₁ of R̂(W) = (1/n) Σ ℓ(y_i, f(W x_i)) + (λ/2)‖W‖_F²
+// that is a local minimum with a positive-definite Hessian, the law of (y, u, z) is
+//   u = prox(h) : u = h − Γ F(y, u),      h | z ~ N(Mᵀz, Q − MᵀM),
+//   λ Q = −E[u Fᵀ],   λ M = −E[z Fᵀ],   δ Γ = (λ I + E[D (I + Γ D)^{-1}])^{-1},
+// with M = Θ*ᵀW₁ (k×m), Q = W₁ᵀW₁ (m×m), Γ = S(0)/δ where S is the solution of (R1) at ζ = 0 (so
+// that δΓ = S(0) is an identity the tests check). The rows of M of the hard latents are held at 0
+// (W₁ ⊥ Θ_h). The prox is the global minimiser of ½(u − h)ᵀΓ^{-1}(u − h) + ℓ(y, f(u)) (damped
+// Newton from several starts, fixed_point.cpp). Needs ridge λ > 0.
+//
+// For non-convex ℓ∘f several fixed points can exist: the solver starts from several points,
+// reports every distinct solution with its risk and stability, and takes the one of lowest
+// regularised risk (the branch). Stability of the minimum in the non-hard directions is checked by
+// the caller (the Hessian bulk edge must be > 0).
+#include <string>
+#include <vector>
+
+#include "deltacrit/core/status.hpp"
+#include "deltacrit/phase1/law.hpp"
+#include "deltacrit/phase1/network.hpp"
+
+namespace deltacrit::phase1 {
+
+struct FixedPointOptions {
+  double ridge = 0.05;          // λ > 0 (required: the equations λQ = −E[uFᵀ] need it)
+  std::vector<int> hard;        // 0-based indices of hard latents (rows of M held at 0)
+  int xi_points = 0;            // Gauss–Hermite nodes per axis for the Gaussian part of h in
+                                // the iteration (0: default_iteration_points(m))
+  // Rule for the Gaussian part of h in the returned law (composite for m = 1, which resolves the
+  // extremes of D for the bulk edge; see GaussianRuleOptions). The law is evaluated once at the
+  // converged (M, Q, Γ); its moments agree with the iteration's to the Gauss–Hermite accuracy.
+  GaussianRuleOptions law_rule;
+  double tol = 1e-10;           // convergence: max-norm change of (M, Q, Γ) relative to 1 + ‖·‖
+  int max_iter = 2000;          // iterations per start
+  double damping = 0.5;         // step of the damped iteration X ← X + damping (T(X) − X), in (0, 1]
+  int anderson = 5;             // Anderson acceleration depth (0: plain damped iteration)
+  int prox_max_iter = 60;       // Newton iterations per node
+  double prox_tol = 1e-12;      // Newton stopping rule on ‖u − h + ΓF‖∞
+  // The prox in the returned law is the global minimiser of its objective (several Newton starts);
+  // the iteration uses Newton from u = h only unless prox_global_iteration (3–5× slower). The mass
+  // of nodes where the two differ is reported (FixedPointResult::nonglobal_mass).
+  bool prox_global_iteration = false;
+  std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
+                                                       // s/√2 on the diagonal, and 0)
+  // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
+  // δ). Off by default: a δ-scan checks uniqueness at its first δ and whenever the warm start fails.
+  bool cold_starts_with_warm = false;
+  void validate(int k, int m) const;  // throws InputError naming the field
+};
+
+// Default Gauss–Hermite nodes per axis for h in the iteration: 40, 12, 6, 4, 3, 3, 3, 3 for
+// m = 1..8 (the iteration needs smooth moments only; the law uses FixedPointOptions::law_rule).
+int default_iteration_points(int m);
+
+struct FixedPointBranch {
+  std::vector<double> M;        // k×m row-major (hard rows 0)
+  std::vector<double> Q;        // m×m
+  std::vector<double> Gamma;    // m×m
+  double risk = 0.0;            // E[ℓ(y, f(u))] + (λ/2) tr Q
+  double train_loss = 0.0;      // E[ℓ(y, f(u))]
+  double residual = 0.0;        // max-norm of T(X) − X at the solution
+  int iterations = 0;
+  int start = 0;                // index of the first start that reached it
+  Status status = Status::not_computed;
+  // Nodes whose prox Hessian Γ^{-1} + D was not positive definite at the returned u, as a
+  // fraction of the weight (0 for convex ℓ∘f).
+  double nonconvex_mass = 0.0;
+  double prox_failures = 0.0;   // weight of nodes where Newton did not reach prox_tol
+};
+
+struct FixedPointResult {
+  Law law;                      // L₁ of the chosen branch
+  std::vector<FixedPointBranch> branches;  // distinct converged solutions (and failures), chosen first
+  int chosen = -1;              // index into branches (0 when any start converged)
+  bool unique = true;           // all converged starts agree (modulo neuron sign/permutation)
+  bool uniqueness_checked = false;  // false when only the warm start was run
+  // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
+  // equations used local minimisers there; rerun with prox_global_iteration).
+  double nonglobal_mass = 0.0;
+  Status status = Status::not_computed;
+  std::string message;          // which stage failed, when status ≠ success
+};
+
+// Solves the stationary-point equations at sample ratio δ (> 0) for the teacher given as nodes.
+// `warm` (optional, from a nearby δ) is tried first; the cold starts follow when it fails or
+// options.cold_starts_with_warm is set.
+FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& net, double delta,
+                                   const FixedPointOptions& options,
+                                   const FixedPointBranch* warm = nullptr);
+
+}  // namespace deltacrit::phase1

@@ -1,0 +1,109 @@
+#pragma once
+// The phase-1 law L₁ of (y, u, z) as weighted nodes, and the quadrature of the teacher's joint law
+// of (z, y) it is built on (docs/nn.md).
+//
+// L₁ is the limiting (n, d → ∞) joint law of one sample's label y, the network pre-activations
+// u = W₁ᵀx ∈ R^m at the phase-1 point W₁ and the latents z = Θ*ᵀx ∈ R^k. Everything the Hessian
+// theory (R1)/(R2) needs is an expectation over L₁; nodes are either a deterministic cubature
+// (init, fixed-point) or the samples of a finite-d run (empirical).
+#include <string>
+#include <vector>
+
+#include "deltacrit/core/status.hpp"
+#include "deltacrit/model/link.hpp"
+#include "deltacrit/phase1/network.hpp"
+
+namespace deltacrit::phase1 {
+
+struct Law {
+  int m = 0;                       // width (dimension of u), 1..8
+  int k = 0;                       // number of latents (dimension of z), 1..3
+  std::vector<double> w;           // node weights, positive, Σ w = 1
+  std::vector<double> y;           // labels, one per node
+  std::vector<double> u;           // pre-activations, node i at u[i*m .. i*m+m)
+  std::vector<double> z;           // latents, node i at z[i*k .. i*k+k)
+  // Fraction of the drawn samples that enter the risk (1 − ε for erase:ε noise: erased samples
+  // are dropped, so the effective sample ratio is δ·sample_fraction).
+  double sample_fraction = 1.0;
+  std::string description;         // how the law was produced, for reports
+
+  std::size_t size() const { return w.size(); }
+  // Throws InputError naming `parameter` when sizes disagree, a weight is negative or
+  // non-finite, the weights do not sum to 1 within 1e-9, or a value is not finite.
+  void validate(const std::string& parameter = "law") const;
+};
+
+// Deterministic quadrature of the teacher: options of the z-rule and of the label noise.
+struct TeacherQuadOptions {
+  // k = 1: composite Gauss–Legendre on [−z_max, z_max] against the Gaussian density, with panel
+  // ends at the structure points of the link (kinks, plateau ends: pitfalls 3 and 5) and panels
+  // at most `panel_width` wide, `panel_points` nodes each. Accurate to ~1e-12 for links smooth
+  // between structure points.
+  double z_max = 9.0;              // Gaussian mass beyond is 2e-19
+  double panel_width = 1.0;        // > 0
+  int panel_points = 12;           // 2..40
+  // k ≥ 2: tensor Gauss–Hermite with this many nodes per axis (0: 48 for k = 2, 20 for k = 3).
+  // Converges algebraically only for links that are not smooth; say so in reports.
+  int hermite_points = 0;
+  int noise_points = 24;           // Gauss–Hermite nodes for gaussian:VAR output noise, 2..200
+  void validate() const;           // throws InputError naming the field
+};
+
+// Weighted nodes (z, y) of the joint law of latents and label, y = g(z) followed by `noise`.
+// erase:ε keeps the law of the kept samples and sets sample_fraction = 1 − ε; flip:ε maps
+// y → −y with probability ε; resample:ε mixes in an independent draw of y from its marginal.
+struct TeacherNodes {
+  int k = 0;
+  std::vector<double> w, z, y;
+  double sample_fraction = 1.0;
+  std::size_t size() const { return w.size(); }
+};
+TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise,
+                           const TeacherQuadOptions& options = {});
+
+// Nodes for E[φ(ξ)], ξ ~ N(0, I_dim): u at the init point, the Gaussian part of h at the fixed
+// point.
+struct GaussianRuleOptions {
+  // dim = 1: composite Gauss–Legendre on [−x_max, x_max], panels at most `panel_width` wide with
+  // `panel_points` nodes each. Its uniform resolution in ξ resolves the law of D(y, u(ξ)) near its
+  // extremes, which decide the bulk edge; Gauss–Hermite nodes are sparse there and make the edge
+  // converge erratically in the number of nodes (measured in docs/nn.md).
+  double x_max = 8.0;              // Gaussian mass beyond is 1e-15; in [4, 40]
+  double panel_width = 0.5;        // in (0, x_max]
+  int panel_points = 8;            // 2..40
+  // Otherwise: tensor Gauss–Hermite with this many nodes per
+  // axis (0: default_u_points(dim)); points^dim nodes.
+  int hermite_points = 0;          // 0..64
+  // Use the composite rule (tensor product of the 1-D composite rule) when dim ≤ composite_max_dim;
+  // 0 disables it. Its size grows as (2 x_max panel_points / panel_width)^dim.
+  int composite_max_dim = 1;       // 0..8
+  void validate() const;           // throws InputError naming the field
+};
+// Default Gauss–Hermite nodes per axis for an m-dimensional Gaussian: 41, 33, 11, 7, 5, 3, 3, 3 for
+// m = 1..8 — odd, so that u = 0 (where D is extremal for the small- and moderate-scale laws) is a
+// node. The bulk edge and δ_BBP converge slowly in the number of nodes, from one side for odd and
+// from the other for even counts (docs/nn.md): the pair brackets the limit, and
+// `deltacrit nn --check-quadrature` reports the difference as an error estimate.
+int default_u_points(int m);
+// The rule in `dim` (1..8) dimensions scaled by `scale` (ξ ~ N(0, scale² I)): nodes row by row.
+void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, std::vector<double>& x,
+                   std::vector<double>& w);
+
+// Options of the initialisation law.
+struct InitLawOptions {
+  // Rule for u ~ N(0, S² I_m). When S ≤ 0.05 and m ≥ 2 and hermite_points = 0, 3 Gauss–Hermite
+  // nodes per axis are used (D varies by O(S) over the law of u). With hermite_points = 0 the
+  // Gauss–Hermite size is lowered from default_u_points(m) until the law has ≤ 5e5 nodes (k = 2
+  // teachers); explicit sizes are capped at 2e6 nodes in total with the teacher nodes.
+  GaussianRuleOptions u_rule;
+  void validate() const;
+};
+
+// L₁ at the initialisation point (option (a) of science.md). Each w_j is uniform on the sphere of
+// radius S and independent of the data, so as d → ∞, u = Wᵀx ~ N(0, S² I_m) independently of
+// (z, y): ⟨w_j, w_l⟩ = O(S²/√d) and Θ*ᵀw_j = O(S/√d) vanish. This is exact in the limit for both
+// small:S and random:S (the two differ only in S); small:0 is the S → 0 limit u ≡ 0.
+Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init,
+             const InitLawOptions& options = {});
+
+}  // namespace deltacrit::phase1

@@ -1,0 +1,388 @@
+#include "deltacrit/hessian/nn.hpp"
+
+#include <Eigen/Dense>
+#include <boost/math/tools/roots.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+namespace deltacrit::hessian {
+
+namespace {
+void fail(const std::string& field, const std::string& message) { throw InputError(field, field + ": " + message); }
+
+std::string fmt(double v) {
+  std::ostringstream out;
+  out.precision(6);
+  out << v;
+  return out.str();
+}
+
+// For k_h = 1, (R1) and (R2) see a node only through (w, D, z_h²): nodes with equal D (to 1e-12
+// of the largest |D|) are merged into one with the summed weight and z_h = √(Σ w z_h² / Σ w), which
+// leaves every expectation of (R1)/(R2) unchanged. Quadrature laws of even links have their nodes
+// in ± pairs with equal D, so this halves the work of every pass of the Stieltjes solver.
+spectral::WeightLaw merge_equal_weights(spectral::WeightLaw law) {
+  const int m = law.m;
+  const std::size_t n = law.size(), mm = static_cast<std::size_t>(m) * m;
+  double scale = 0.0;
+  for (double v : law.D) scale = std::max(scale, std::fabs(v));
+  const double quantum = 1e-12 * std::max(scale, 1e-300);
+  std::map<std::vector<long long>, std::size_t> index;
+  spectral::WeightLaw out;
+  out.m = m;
+  out.k_h = 1;
+  std::vector<double> z2;
+  std::vector<long long> key(mm);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t e = 0; e < mm; ++e) key[e] = std::llround(law.D[i * mm + e] / quantum);
+    const auto [it, inserted] = index.emplace(key, out.weight.size());
+    if (inserted) {
+      out.weight.push_back(0.0);
+      z2.push_back(0.0);
+      out.D.insert(out.D.end(), law.D.begin() + i * mm, law.D.begin() + (i + 1) * mm);
+    }
+    out.weight[it->second] += law.weight[i];
+    z2[it->second] += law.weight[i] * law.z_h[i] * law.z_h[i];
+  }
+  out.z_h.resize(out.weight.size());
+  for (std::size_t j = 0; j < out.weight.size(); ++j) out.z_h[j] = out.weight[j] > 0 ? std::sqrt(z2[j] / out.weight[j]) : 0.0;
+  return out;
+}
+
+struct EvalFailure {
+  std::string message;
+  Status status;
+};
+}  // namespace
+
+spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& net, const std::vector<int>& hard,
+                               double interpolation_tol, LawDiagnostics* diagnostics) {
+  law.validate("law");
+  const int m = law.m, k = law.k;
+  if (net.width() != m) {
+    fail("--width", "the network has width " + std::to_string(net.width()) + " but the phase-1 law has m = " + std::to_string(m));
+  }
+  for (int h : hard) {
+    if (h < 0 || h >= k) fail("--hard", "latent index " + std::to_string(h + 1) + " is out of range 1.." + std::to_string(k));
+  }
+  const int kh = static_cast<int>(hard.size());
+  const std::size_t n = law.size();
+  spectral::WeightLaw out;
+  out.m = m;
+  out.k_h = kh;
+  out.weight = law.w;
+  out.D.resize(n * m * m);
+  out.z_h.resize(n * kh);
+  LawDiagnostics diag;
+  diag.d_min = kInf;
+  diag.d_max = -kInf;
+  Eigen::MatrixXd EzF = Eigen::MatrixXd::Zero(kh, m), Ezz = Eigen::MatrixXd::Zero(kh, kh);
+  double se2 = 0.0;
+  double l1sq = 0.0, ysq = 0.0;
+  double F[phase1::kMaxWidth];
+  Eigen::MatrixXd D(m, m);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* u = &law.u[i * m];
+    double* Di = &out.D[i * m * m];
+    net.derivatives(law.y[i], u, F, Di);
+    const double l1 = net.loss_d1(law.y[i], u);
+    const double w = law.w[i];
+    l1sq += w * l1 * l1;
+    ysq += w * law.y[i] * law.y[i];
+    for (int a = 0; a < kh; ++a) {
+      const double za = law.z[i * k + hard[a]];
+      out.z_h[i * kh + a] = za;
+      for (int j = 0; j < m; ++j) {
+        EzF(a, j) += w * za * F[j];
+        se2 += w * w * za * za * F[j] * F[j];
+      }
+      for (int b = 0; b < kh; ++b) Ezz(a, b) += w * za * law.z[i * k + hard[b]];
+    }
+    for (int j = 0; j < m; ++j)
+      for (int l = 0; l < m; ++l) D(j, l) = Di[j * m + l];
+    eig.compute(D, Eigen::EigenvaluesOnly);
+    const double lo = eig.eigenvalues()(0), hi = eig.eigenvalues()(m - 1);
+    if (w > 0) {
+      diag.d_min = std::min(diag.d_min, lo);
+      diag.d_max = std::max(diag.d_max, hi);
+    }
+    if (lo < 0) diag.negative_mass += w;
+  }
+  diag.rms_loss_d1 = std::sqrt(l1sq);
+  diag.rms_label = std::sqrt(ysq);
+  diag.interpolating = diag.rms_loss_d1 <= interpolation_tol * std::max(1.0, diag.rms_label);
+  diag.hard_gradient = EzF.norm();
+  diag.hard_gradient_se = std::sqrt(se2);
+  diag.hard_second_moment = kh ? (Ezz - Eigen::MatrixXd::Identity(kh, kh)).cwiseAbs().maxCoeff() : 0.0;
+  if (kh == 1) out = merge_equal_weights(std::move(out));
+  out.validate();
+  if (diagnostics) *diagnostics = diag;
+  return out;
+}
+
+void NNOptions::validate() const {
+  if (!(ridge >= 0) || !std::isfinite(ridge)) fail("--ridge", "must be finite and >= 0");
+  if (hard.empty() || hard.size() > 3) fail("--hard", "give 1 to 3 hard latent indices (1-based), e.g. --hard 1");
+  if (!(interpolation_tol > 0 && interpolation_tol < 1)) fail("interpolation_tol", "must be in (0, 1)");
+  if (!(hard_gradient_tol > 0)) fail("hard_gradient_tol", "must be > 0");
+  stieltjes.validate();
+  if (!(delta_min > 0) || !std::isfinite(delta_min)) fail("--delta-min", "must be finite and > 0");
+  if (!(delta_max > delta_min) || !std::isfinite(delta_max)) fail("--delta-max", "must be finite and > --delta-min");
+  if (scan_per_decade < 1 || scan_per_decade > 100) fail("--scan-per-decade", "must be in 1..100");
+  if (!(delta_rel_tol > 0 && delta_rel_tol < 0.1)) fail("delta_rel_tol", "must be in (0, 0.1)");
+}
+
+Analyzer::Analyzer(phase1::Network net, NNOptions options, LawProvider provider)
+    : net_(std::move(net)), options_(std::move(options)), provider_(std::move(provider)) {
+  options_.validate();
+  if (!provider_) throw InputError("--phase1", "--phase1: no phase-1 law was given");
+}
+
+PointResult Analyzer::evaluate(double delta) {
+  if (!(delta > 0) || !std::isfinite(delta)) fail("--delta", "values must be finite and > 0");
+  PointResult p;
+  p.delta = delta;
+  const spectral::WeightLaw* wl = nullptr;
+  spectral::WeightLaw local;
+  double fraction = 1.0;
+  bool stationary = false;
+  if (cache_valid_) {
+    wl = &*cached_law_;
+    p.law = cached_diag_;
+    fraction = cached_fraction_;
+    p.branch = cached_branch_;
+  } else {
+    LawAt at = provider_(delta);
+    p.branch = at.branch;
+    stationary = at.stationary;
+    if (at.status != Status::success) {
+      p.status = at.status;
+      p.message = "phase1: " + at.message;
+      return p;
+    }
+    fraction = at.law.sample_fraction;
+    local = weight_law(at.law, net_, options_.hard, options_.interpolation_tol, &p.law);
+    if (!at.depends_on_delta) {
+      cached_law_ = std::move(local);
+      cached_diag_ = p.law;
+      cached_fraction_ = fraction;
+      cached_branch_ = at.branch;
+      cache_valid_ = true;
+      wl = &*cached_law_;
+    } else {
+      wl = &local;
+    }
+  }
+  p.delta_effective = delta * fraction;
+  spectral::StieltjesSolver solver(*wl, p.delta_effective, options_.ridge, options_.stieltjes);
+  const spectral::OutlierResult out = solver.outliers();
+  p.bulk_edge = out.edge.location;
+  p.bulk_edge_bracket = out.edge.bracket;
+  if (out.edge.status != Status::success) {
+    p.status = out.edge.status;
+    p.message = "bulk edge: the lower edge of the Hessian bulk (R1) was not found (status " +
+                std::string(to_string(out.edge.status)) + ")";
+    return p;
+  }
+  if (out.status != Status::success) {
+    p.status = out.status;
+    p.message = "outlier: the outlier equation (R2) was not solved (status " + std::string(to_string(out.status)) + ")";
+    return p;
+  }
+  p.k_min_at_edge = out.k_min_at_edge;
+  p.outlier = out.exists;
+  p.outliers = static_cast<int>(out.roots.size());
+  if (out.exists) {
+    p.lambda_out = out.location;
+    p.overlap = out.overlap;
+    p.escape_time_per_log_d = out.location < 0 ? 1.0 / (2.0 * std::fabs(out.location)) : kInf;
+    const double rate = std::min(p.bulk_edge, 0.0) - out.location;
+    p.escape_time_relative_per_log_d = out.location < 0 && rate > 0 ? 1.0 / (2.0 * rate) : kInf;
+  }
+  if (p.bulk_edge > 0) {
+    const spectral::KDiagnostics k0 = solver.K_matrix(0.0);
+    if (k0.status != Status::success) {
+      p.status = k0.status;
+      p.message = "outlier: K(0) of (R2) could not be evaluated (status " + std::string(to_string(k0.status)) + ")";
+      return p;
+    }
+    p.k_min_at_zero = k0.min_eigenvalue;
+  } else {
+    p.k_min_at_zero = p.k_min_at_edge;
+  }
+  p.status = Status::success;
+  if (stationary && p.bulk_edge <= 0) {
+    p.phase1_unstable = true;
+    p.message = "phase1: the fixed point is unstable (Hessian bulk edge " + fmt(p.bulk_edge) +
+                " <= 0): it is not a local minimum of the risk, so its law is not the one gradient descent reaches";
+  }
+  if (p.law.hard_gradient > std::max(options_.hard_gradient_tol * std::max(1.0, p.law.rms_loss_d1),
+                                     4.0 * p.law.hard_gradient_se)) {
+    if (!p.message.empty()) p.message += "; ";
+    p.message += "warning: the risk has a gradient along the hard directions at the phase-1 point (|E[z_h F]| = " +
+                fmt(p.law.hard_gradient) + "): the hard block is not hard for this law";
+  }
+  return p;
+}
+
+PointResult Analyzer::point(double delta) { return evaluate(delta); }
+
+Thresholds Analyzer::thresholds() {
+  Thresholds th;
+  std::vector<double> grid;
+  const double step = std::pow(10.0, 1.0 / options_.scan_per_decade);
+  for (double d = options_.delta_min; d < options_.delta_max * (1 + 1e-12); d *= step) grid.push_back(d);
+  if (grid.back() < options_.delta_max * (1 - 1e-9)) grid.push_back(options_.delta_max);
+
+  // Event functions: φ(δ) = λ_min K(ζ₋) (outlier exists iff < 0), ψ(δ) = λ_min K(min(0, ζ₋)).
+  auto phi = [](const PointResult& p) { return p.k_min_at_edge; };
+  auto psi = [](const PointResult& p) { return p.k_min_at_zero; };
+  int first_bbp = -1, first_nn = -1, first_nn_end = -1;
+  bool any_interp = false, all_interp = true;
+  Status scan_status = Status::success;
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    PointResult p = evaluate(grid[i]);
+    th.scan.push_back(p);
+    if (p.status != Status::success) {
+      scan_status = worst(scan_status, Status::not_converged);
+      if (th.message.empty()) th.message = "delta = " + fmt(grid[i]) + ": " + p.message;
+      continue;
+    }
+    any_interp = any_interp || p.law.interpolating;
+    all_interp = all_interp && p.law.interpolating;
+    if (first_bbp < 0 && phi(p) < 0) first_bbp = static_cast<int>(i);
+    if (first_bbp >= 0 && first_nn < 0 && phi(p) >= 0) th.bbp.reentrant = true;
+    if (first_nn < 0 && psi(p) < 0) {
+      first_nn = static_cast<int>(i);
+      if (!options_.scan_to_max) break;
+    } else if (first_nn >= 0 && first_nn_end < 0 && psi(p) >= 0) {
+      first_nn_end = static_cast<int>(i);
+    }
+  }
+  th.interpolating = any_interp && all_interp;
+
+  auto refine = [&](Threshold& t, int first, const std::function<double(const PointResult&)>& event) {
+    t.evaluations = static_cast<int>(th.scan.size());
+    if (first < 0) {
+      t.value = kInf;
+      t.status = scan_status;
+      t.message = "not reached for delta in [" + fmt(options_.delta_min) + ", " + fmt(options_.delta_max) + "]";
+      return;
+    }
+    if (first == 0) {
+      t.value = grid[0];
+      t.bracket = {0.0, grid[0]};
+      t.below_range = true;
+      t.status = Status::success;
+      t.message = "already holds at delta_min = " + fmt(grid[0]);
+      return;
+    }
+    const PointResult& lo = th.scan[first - 1];
+    const PointResult& hi = th.scan[first];
+    if (lo.status != Status::success) {
+      t.value = grid[first];
+      t.bracket = {grid[first - 1], grid[first]};
+      t.status = Status::not_converged;
+      t.message = "the scan point below the crossing failed; bracket from the scan only";
+      return;
+    }
+    auto f = [&](double log_delta) {
+      ++t.evaluations;
+      const PointResult p = evaluate(std::exp(log_delta));
+      if (p.status != Status::success) throw EvalFailure{p.message, p.status};
+      return event(p);
+    };
+    try {
+      boost::uintmax_t max_iter = 100;
+      const double tol = options_.delta_rel_tol;
+      auto r = boost::math::tools::toms748_solve(
+          f, std::log(grid[first - 1]), std::log(grid[first]), event(lo), event(hi),
+          [tol](double a, double b) { return std::fabs(b - a) <= tol; }, max_iter);
+      t.bracket = {std::exp(r.first), std::exp(r.second)};
+      t.value = 0.5 * (t.bracket[0] + t.bracket[1]);
+      t.status = max_iter >= 100 ? Status::not_converged : Status::success;
+    } catch (const EvalFailure& e) {
+      t.value = grid[first];
+      t.bracket = {grid[first - 1], grid[first]};
+      t.status = worst(Status::not_converged, e.status);
+      t.message = "root refinement failed: " + e.message + "; bracket from the scan only";
+    }
+  };
+  refine(th.bbp, first_bbp, phi);
+  refine(th.nn, first_nn, psi);
+  if (options_.scan_to_max && first_nn >= 0) {
+    refine(th.nn_end, first_nn_end, psi);
+    if (first_nn_end < 0) th.nn_end.message = "the outlier stays negative up to delta_max = " + fmt(options_.delta_max);
+  }
+  if (th.interpolating) {
+    th.nn.message = "square-loss interpolation: l' = 0 on the phase-1 law at every scanned delta, so the Hessian is "
+                    "positive semi-definite and has no negative outlier; no threshold is reported";
+  }
+  th.status = worst(th.bbp.status, th.nn.status);
+  return th;
+}
+
+}  // namespace deltacrit::hessian
+
+namespace deltacrit::hessian {
+
+LawProvider constant_law(phase1::Law law, std::string branch) {
+  auto shared = std::make_shared<const phase1::Law>(std::move(law));
+  return [shared, branch](double) {
+    LawAt at;
+    at.law = *shared;
+    at.branch = branch;
+    at.depends_on_delta = false;
+    return at;
+  };
+}
+
+namespace {
+std::string describe(const phase1::FixedPointResult& r, int m) {
+  std::ostringstream out;
+  out.precision(5);
+  const auto& b = r.branches[r.chosen];
+  out << "fixed point ("
+      << (!r.uniqueness_checked ? "continued from the previous delta"
+                                : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken")
+      << ", " << b.iterations << " iterations): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
+  for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
+  out << ")";
+  if (b.nonconvex_mass > 0) out << ", non-convex prox on " << b.nonconvex_mass << " of the mass";
+  if (r.nonglobal_mass > 1e-9) out << "; WARNING: on " << r.nonglobal_mass << " of the mass the global prox differs from the local one used in the iteration";
+  return out.str();
+}
+}  // namespace
+
+LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, phase1::FixedPointOptions options) {
+  struct State {
+    phase1::TeacherNodes teacher;
+    phase1::Network net;
+    phase1::FixedPointOptions options;
+    std::optional<phase1::FixedPointBranch> warm;
+  };
+  auto state = std::make_shared<State>(State{std::move(teacher), std::move(net), std::move(options), std::nullopt});
+  return [state](double delta) {
+    LawAt at;
+    at.depends_on_delta = true;
+    at.stationary = true;
+    const phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,
+                                                                 state->warm ? &*state->warm : nullptr);
+    at.status = r.status;
+    at.message = r.message;
+    if (r.chosen >= 0) {
+      at.law = r.law;
+      at.branch = describe(r, state->net.width());
+      if (r.status == Status::success) state->warm = r.branches[r.chosen];
+    }
+    return at;
+  };
+}
+
+}  // namespace deltacrit::hessian

@@ -1,0 +1,540 @@
+#include "deltacrit/phase1/fixed_point.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "deltacrit/gauss/hermite.hpp"
+
+namespace deltacrit::phase1 {
+
+namespace {
+using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxWidth, kMaxWidth>;
+using Vec = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxWidth, 1>;
+
+void fail(const std::string& field, const std::string& message) {
+  throw InputError(field, "fixed-point option " + field + ": " + message);
+}
+
+// The unknowns X = (M, Q, Γ) flattened: M row-major (k×m), then the upper triangles of Q and Γ.
+struct Params {
+  int k = 0, m = 0;
+  Eigen::MatrixXd M, Q, Gamma;
+
+  Eigen::VectorXd pack() const {
+    Eigen::VectorXd v(k * m + m * (m + 1));
+    int p = 0;
+    for (int a = 0; a < k; ++a)
+      for (int j = 0; j < m; ++j) v[p++] = M(a, j);
+    for (int i = 0; i < m; ++i)
+      for (int j = i; j < m; ++j) v[p++] = Q(i, j);
+    for (int i = 0; i < m; ++i)
+      for (int j = i; j < m; ++j) v[p++] = Gamma(i, j);
+    return v;
+  }
+  void unpack(const Eigen::VectorXd& v) {
+    int p = 0;
+    M.resize(k, m);
+    Q.resize(m, m);
+    Gamma.resize(m, m);
+    for (int a = 0; a < k; ++a)
+      for (int j = 0; j < m; ++j) M(a, j) = v[p++];
+    for (int i = 0; i < m; ++i)
+      for (int j = i; j < m; ++j) Q(i, j) = Q(j, i) = v[p++];
+    for (int i = 0; i < m; ++i)
+      for (int j = i; j < m; ++j) Gamma(i, j) = Gamma(j, i) = v[p++];
+  }
+};
+
+// Admissible: Γ ≻ 0 and Q − MᵀM ⪰ 0 (up to round-off).
+bool admissible(const Params& x) {
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> g(x.Gamma, Eigen::EigenvaluesOnly);
+  if (!(g.eigenvalues().minCoeff() > 0)) return false;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - x.M.transpose() * x.M, Eigen::EigenvaluesOnly);
+  return c.eigenvalues().minCoeff() >= -1e-10 * (1.0 + x.Q.norm());
+}
+
+struct MapOutput {
+  Params next;
+  double train_loss = 0.0;
+  double nonconvex_mass = 0.0;
+  double nonglobal_mass = 0.0;
+  double prox_failures = 0.0;
+  bool gamma_defined = true;
+};
+
+class FixedPointMap {
+ public:
+  FixedPointMap(const TeacherNodes& teacher, const Network& net, double delta, const FixedPointOptions& opt,
+                const GaussianRuleOptions& rule, bool global)
+      : teacher_(teacher), net_(net), delta_eff_(delta * teacher.sample_fraction), opt_(opt), global_(global) {
+    gaussian_rule(net.width(), 1.0, rule, xi_, xi_w_);
+    hard_.assign(teacher.k, false);
+    for (int h : opt.hard) hard_[h] = true;
+  }
+
+  std::size_t nodes() const { return teacher_.size() * xi_w_.size(); }
+
+  // One application of T. When `law` is non-null the nodes (y, u, z) are written to it.
+  MapOutput apply(const Params& x, Law* law) const {
+    const int m = net_.width(), k = teacher_.k;
+    MapOutput out;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> cov(x.Q - x.M.transpose() * x.M);
+    Eigen::MatrixXd C = cov.eigenvectors() * cov.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
+                        cov.eigenvectors().transpose();
+    Mat Gamma = x.Gamma;
+    Mat Ginv = Gamma.inverse();
+    Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
+                    EDres = Eigen::MatrixXd::Zero(m, m);
+    double loss = 0.0;
+    if (law) {
+      law->m = m;
+      law->k = k;
+      law->sample_fraction = teacher_.sample_fraction;
+      law->w.clear();
+      law->y.clear();
+      law->u.clear();
+      law->z.clear();
+      law->w.reserve(nodes());
+      law->y.reserve(nodes());
+      law->u.reserve(nodes() * m);
+      law->z.reserve(nodes() * k);
+    }
+    Vec h(m), u(m), F(m);
+    Mat D(m, m), I = Mat::Identity(m, m);
+    // The prox depends on the teacher node only through (y, Mᵀz). Teacher nodes with Mᵀz = 0 (all
+    // nodes when every latent is hard) and equal y — the ± pairs of an even link, the atoms of a
+    // plateau — share their proxes: they are computed once per distinct y and reused.
+    struct Cached {
+      Vec u, F;
+      Mat D;
+      double lval;
+      bool converged, nonglobal;
+    };
+    std::map<double, std::vector<Cached>> cache;
+    for (std::size_t t = 0; t < teacher_.size(); ++t) {
+      const double* z = &teacher_.z[t * k];
+      const double y = teacher_.y[t];
+      Vec mean = Vec::Zero(m);
+      for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
+      std::vector<Cached>* slot = nullptr;
+      bool reuse = false;
+      if (mean.isZero(0.0)) {
+        auto [it, inserted] = cache.try_emplace(y);
+        slot = &it->second;
+        reuse = !inserted;
+      }
+      for (std::size_t s = 0; s < xi_w_.size(); ++s) {
+        const double w = teacher_.w[t] * xi_w_[s];
+        double lval = 0.0;
+        bool converged = true, nonglobal = false;
+        if (reuse) {
+          const Cached& c = (*slot)[s];
+          u = c.u;
+          F = c.F;
+          D = c.D;
+          lval = c.lval;
+          converged = c.converged;
+          nonglobal = c.nonglobal;
+        } else {
+          h = mean;
+          for (int j = 0; j < m; ++j)
+            for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
+          converged = prox(y, h, Gamma, Ginv, global_, u, lval, F, D);
+          if (global_) {
+            Vec ul(m), Fl(m);
+            Mat Dl(m, m);
+            double ll = 0.0;
+            prox(y, h, Gamma, Ginv, false, ul, ll, Fl, Dl);
+            nonglobal = (ul - u).lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.lpNorm<Eigen::Infinity>());
+          }
+          if (slot) slot->push_back(Cached{u, F, D, lval, converged, nonglobal});
+        }
+        if (nonglobal) out.nonglobal_mass += w;
+        if (!converged) out.prox_failures += w;
+        if ((Ginv + D).llt().info() != Eigen::Success) out.nonconvex_mass += w;
+        loss += w * lval;
+        EuF.noalias() += w * (u * F.transpose());
+        for (int a = 0; a < k; ++a) EzF.row(a) += w * z[a] * F.transpose();
+        // D (I + Γ D)^{-1}, symmetric by the push-through identity.
+        Mat IGD = I + Gamma * D;
+        EDres.noalias() += w * (D * IGD.inverse());
+        if (law) {
+          law->w.push_back(w);
+          law->y.push_back(y);
+          law->u.insert(law->u.end(), u.data(), u.data() + m);
+          law->z.insert(law->z.end(), z, z + k);
+        }
+      }
+    }
+    const double lambda = opt_.ridge;
+    out.train_loss = loss;
+    out.next.k = k;
+    out.next.m = m;
+    out.next.Q = -(EuF + EuF.transpose()) / (2.0 * lambda);
+    out.next.M = -EzF / lambda;
+    for (int a = 0; a < k; ++a) {
+      if (hard_[a]) out.next.M.row(a).setZero();
+    }
+    Eigen::MatrixXd A = lambda * Eigen::MatrixXd::Identity(m, m) + 0.5 * (EDres + EDres.transpose());
+    Eigen::LLT<Eigen::MatrixXd> llt(A);
+    if (llt.info() != Eigen::Success) {
+      // λI + E[D(I + ΓD)^{-1}] is not positive definite: the current law of D admits no Γ ≻ 0
+      // (the right side decreases in Γ), i.e. (M, Q) are still far from a minimum. Γ is kept and
+      // (M, Q) move on; a fixed point is accepted only where this matrix is positive definite.
+      out.gamma_defined = false;
+      out.next.Gamma = x.Gamma;
+    } else {
+      out.next.Gamma = llt.solve(Eigen::MatrixXd::Identity(m, m)) / delta_eff_;
+      out.next.Gamma = 0.5 * (out.next.Gamma + out.next.Gamma.transpose());
+    }
+    if (law) {
+      law->description = "fixed-point (leave-one-out) law, " + std::to_string(law->size()) + " nodes";
+    }
+    return out;
+  }
+
+  // The proximal point u = argmin φ, φ(u) = ½(u − h)ᵀΓ^{-1}(u − h) + ℓ(y, f(u)): the leave-one-out
+  // u of a sample at a minimum of the risk is the global minimiser of φ (El Karoui arXiv
+  // 1311.2445). φ(u*) ≤ φ(h) = ℓ(y, f(h)) confines u* to the ellipsoid ‖u − h‖²_{Γ^{-1}} ≤ 2ℓ(y, f(h)).
+  // For non-convex ℓ∘f a local Newton from h can stop on a branch that is not the global one and
+  // then follow it to its spinodal, where Γ^{-1} + D → 0 and D takes values near −Γ^{-1} that
+  // the global minimiser never visits (they would move the Hessian's bulk edge). So Newton starts
+  // from h and from points spread over the ellipsoid (m = 1: the best of a 17-point grid on the
+  // interval; m ≥ 2: h ± radius along each eigen-axis of Γ) and the lowest φ is kept.
+  // Returns whether Newton converged; fills u, ℓ, F, D at the minimiser.
+  bool prox(double y, const Vec& h, const Mat& Gamma, const Mat& Ginv, bool global, Vec& u, double& lval, Vec& F,
+            Mat& D) const {
+    const int m = net_.width();
+    double l_h = 0.0;
+    net_.derivatives(y, h.data(), nullptr, nullptr, &l_h);
+    const double radius = std::sqrt(2.0 * std::max(l_h, 0.0));
+    std::vector<Vec> starts{h};
+    if (radius > 0 && global) {
+      if (m == 1) {
+        const double half = radius * std::sqrt(Gamma(0, 0));
+        double best = std::numeric_limits<double>::infinity();
+        Vec cand(1), best_u = h;
+        for (int i = 0; i <= 16; ++i) {
+          cand[0] = h[0] - half + 2.0 * half * i / 16.0;
+          double l = 0.0;
+          net_.derivatives(y, cand.data(), nullptr, nullptr, &l);
+          const double phi = 0.5 * (cand[0] - h[0]) * (cand[0] - h[0]) * Ginv(0, 0) + l;
+          if (phi < best) {
+            best = phi;
+            best_u = cand;
+          }
+        }
+        if ((best_u - h).norm() > 0) starts.push_back(best_u);
+      } else {
+        Eigen::SelfAdjointEigenSolver<Mat> eg(Gamma);
+        for (int j = 0; j < m; ++j) {
+          const Vec axis = eg.eigenvectors().col(j) * std::sqrt(std::max(eg.eigenvalues()(j), 0.0)) * radius;
+          starts.push_back(h + axis);
+          starts.push_back(h - axis);
+        }
+      }
+    }
+    double best_phi = std::numeric_limits<double>::infinity();
+    bool best_converged = false;
+    Vec cu(m), cF(m);
+    Mat cD(m, m);
+    for (const Vec& start : starts) {
+      double cl = 0.0, cphi = 0.0;
+      const bool ok = newton(y, h, Gamma, Ginv, start, cu, cl, cphi, cF, cD);
+      if (cphi < best_phi) {
+        best_phi = cphi;
+        best_converged = ok;
+        u = cu;
+        lval = cl;
+        F = cF;
+        D = cD;
+      }
+    }
+    return best_converged;
+  }
+
+  // Damped Newton on ∇φ = Γ^{-1}(u − h) + F(y, u) = 0 from `start`, with a Levenberg shift when
+  // Γ^{-1} + D is not positive definite and backtracking on φ. Each evaluation gives φ, F and D
+  // at once; an accepted trial point is the next iterate.
+  bool newton(double y, const Vec& h, const Mat& Gamma, const Mat& Ginv, const Vec& start, Vec& u, double& lval,
+              double& phi, Vec& F, Mat& D) const {
+    const int m = net_.width();
+    double Fbuf[kMaxWidth], Dbuf[kMaxWidth * kMaxWidth];
+    const Mat I = Mat::Identity(m, m);
+    Vec g(m), step(m), trial(m);
+    Mat Hp(m, m);
+    auto evaluate = [&](const Vec& v, double& phi_out) {
+      net_.derivatives(y, v.data(), Fbuf, Dbuf, &lval);
+      const Vec dv = v - h;
+      phi_out = 0.5 * dv.dot(Ginv * dv) + lval;
+    };
+    auto load = [&]() {
+      for (int j = 0; j < m; ++j) {
+        F[j] = Fbuf[j];
+        for (int l = 0; l < m; ++l) D(j, l) = Dbuf[j * m + l];
+      }
+    };
+    u = start;
+    evaluate(u, phi);
+    for (int it = 0; it <= opt_.prox_max_iter; ++it) {
+      load();
+      const Vec r = u - h + Gamma * F;
+      const double rn = r.lpNorm<Eigen::Infinity>(), un = 1.0 + u.lpNorm<Eigen::Infinity>();
+      if (rn <= opt_.prox_tol * un) return true;
+      if (it == opt_.prox_max_iter) return false;
+      g = Ginv * (u - h) + F;
+      Hp = Ginv + D;
+      double shift = 0.0;
+      Eigen::LLT<Mat> llt;
+      for (int tries = 0; tries < 60; ++tries) {
+        llt.compute(Hp + shift * I);
+        if (llt.info() == Eigen::Success) break;
+        shift = shift == 0.0 ? 1e-8 * (1.0 + Hp.diagonal().cwiseAbs().maxCoeff()) : 10.0 * shift;
+      }
+      step = -llt.solve(g);
+      // Near the root the decrease of φ is below its round-off: the full Newton step is taken
+      // without the Armijo test (quadratic convergence region).
+      const bool near_root = rn <= 1e-7 * un;
+      double t_step = 1.0;
+      bool accepted = false;
+      for (int ls = 0; ls < 40; ++ls) {
+        trial = u + t_step * step;
+        double phi_trial = 0.0;
+        evaluate(trial, phi_trial);
+        if (std::isfinite(phi_trial) && (near_root || phi_trial <= phi + 1e-4 * t_step * g.dot(step))) {
+          u = trial;
+          phi = phi_trial;
+          accepted = true;
+          break;
+        }
+        t_step *= 0.5;
+      }
+      if (!accepted) {
+        // No decrease is possible at this precision: u is a minimiser to round-off.
+        evaluate(u, phi);
+        load();
+        return rn <= 1e-8 * un;
+      }
+    }
+    return false;
+  }
+
+ private:
+  const TeacherNodes& teacher_;
+  const Network& net_;
+  double delta_eff_;
+  const FixedPointOptions& opt_;
+  std::vector<double> xi_, xi_w_;
+  std::vector<bool> hard_;
+  bool global_ = false;
+};
+
+double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
+
+// Damped iteration with Anderson acceleration (type II, Walker & Ni, SIAM J. Numer. Anal. 49
+// (2011)); falls back to the damped step and clears the history when the accelerated point is
+// not admissible. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
+// last few residuals restores fast convergence for these low-dimensional maps.
+FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt, int start) {
+  FixedPointBranch br;
+  br.start = start;
+  std::vector<Eigen::VectorXd> dX, dG;
+  Eigen::VectorXd x_prev, g_prev;
+  for (int it = 1; it <= opt.max_iter; ++it) {
+    const MapOutput t = map.apply(x, nullptr);
+    br.iterations = it;
+    const Eigen::VectorXd xv = x.pack();
+    const Eigen::VectorXd gv = t.next.pack() - xv;
+    if (!gv.allFinite()) {
+      br.status = Status::numerical_issue;
+      break;
+    }
+    br.residual = max_norm(gv);
+    if (t.gamma_defined && br.residual <= opt.tol * (1.0 + max_norm(xv))) {
+      br.status = Status::success;
+      break;
+    }
+    if (x_prev.size()) {
+      dX.push_back(xv - x_prev);
+      dG.push_back(gv - g_prev);
+      if (static_cast<int>(dX.size()) > opt.anderson) {
+        dX.erase(dX.begin());
+        dG.erase(dG.begin());
+      }
+    }
+    x_prev = xv;
+    g_prev = gv;
+    Eigen::VectorXd next = xv + opt.damping * gv;
+    if (opt.anderson > 0 && !dX.empty()) {
+      Eigen::MatrixXd G(gv.size(), dG.size()), X(gv.size(), dX.size());
+      for (std::size_t c = 0; c < dG.size(); ++c) {
+        G.col(c) = dG[c];
+        X.col(c) = dX[c];
+      }
+      const Eigen::VectorXd gamma = G.colPivHouseholderQr().solve(gv);
+      if (gamma.allFinite()) next = xv + opt.damping * gv - (X + opt.damping * G) * gamma;
+    }
+    Params candidate = x;
+    candidate.unpack(next);
+    if (!admissible(candidate)) {
+      candidate.unpack(xv + opt.damping * gv);
+      dX.clear();
+      dG.clear();
+      if (!admissible(candidate)) {
+        // The damped step leaves the admissible set: shorten it until admissible.
+        double s = opt.damping;
+        for (int r = 0; r < 40 && !admissible(candidate); ++r) {
+          s *= 0.5;
+          candidate.unpack(xv + s * gv);
+        }
+      }
+    }
+    x = candidate;
+  }
+  if (br.status == Status::not_computed) br.status = Status::not_converged;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
+  br.M.assign(Mr.data(), Mr.data() + Mr.size());
+  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
+  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+  const MapOutput final_map = map.apply(x, nullptr);
+  br.train_loss = final_map.train_loss;
+  br.risk = final_map.train_loss + 0.5 * opt.ridge * x.Q.trace();
+  br.nonconvex_mass = final_map.nonconvex_mass;
+  br.prox_failures = final_map.prox_failures;
+  return br;
+}
+
+Params params_of(const FixedPointBranch& b, int k, int m) {
+  Params p;
+  p.k = k;
+  p.m = m;
+  p.M = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(b.M.data(), k, m);
+  p.Q = Eigen::Map<const Eigen::MatrixXd>(b.Q.data(), m, m);
+  p.Gamma = Eigen::Map<const Eigen::MatrixXd>(b.Gamma.data(), m, m);
+  return p;
+}
+
+// Invariants of a solution under neuron permutations and sign flips: risk, spectrum of Q and
+// singular values of M.
+bool same_solution(const FixedPointBranch& a, const FixedPointBranch& b, int k, int m) {
+  const Params pa = params_of(a, k, m), pb = params_of(b, k, m);
+  if (std::fabs(a.risk - b.risk) > 1e-7 * (1.0 + std::fabs(a.risk))) return false;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> qa(pa.Q, Eigen::EigenvaluesOnly), qb(pb.Q, Eigen::EigenvaluesOnly);
+  if ((qa.eigenvalues() - qb.eigenvalues()).lpNorm<Eigen::Infinity>() > 1e-6 * (1.0 + pa.Q.norm())) return false;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ma(pa.M.transpose() * pa.M, Eigen::EigenvaluesOnly),
+      mb(pb.M.transpose() * pb.M, Eigen::EigenvaluesOnly);
+  return (ma.eigenvalues() - mb.eigenvalues()).lpNorm<Eigen::Infinity>() <= 1e-6 * (1.0 + pa.Q.norm());
+}
+}  // namespace
+
+int default_iteration_points(int m) {
+  static const int table[kMaxWidth] = {40, 12, 6, 4, 3, 3, 3, 3};
+  return table[std::clamp(m, 1, kMaxWidth) - 1];
+}
+
+void FixedPointOptions::validate(int k, int m) const {
+  if (!(ridge > 0) || !std::isfinite(ridge)) fail("ridge", "the stationary-point equations need a ridge > 0 (λQ = −E[uFᵀ])");
+  std::vector<bool> seen(k, false);
+  for (int h : hard) {
+    if (h < 0 || h >= k) fail("hard", "latent index " + std::to_string(h + 1) + " is out of range 1.." + std::to_string(k));
+    if (seen[h]) fail("hard", "latent index " + std::to_string(h + 1) + " is repeated");
+    seen[h] = true;
+  }
+  if (xi_points < 0 || xi_points > 64) fail("xi_points", "must be in 0..64 (0: automatic)");
+  std::size_t total = 1;
+  const int points = xi_points > 0 ? xi_points : default_iteration_points(m);
+  for (int d = 0; d < m; ++d) total *= static_cast<std::size_t>(points);
+  if (total > 200000) fail("xi_points", std::to_string(points) + "^" + std::to_string(m) + " nodes exceed the cap 2e5");
+  law_rule.validate();
+  if (!(tol > 0 && tol < 1e-2)) fail("tol", "must be in (0, 1e-2)");
+  if (max_iter < 1 || max_iter > 100000) fail("max_iter", "must be in 1..100000");
+  if (!(damping > 0 && damping <= 1)) fail("damping", "must be in (0, 1]");
+  if (anderson < 0 || anderson > 20) fail("anderson", "must be in 0..20");
+  if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
+  if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
+  if (start_scales.empty()) fail("start_scales", "needs at least one start");
+  for (double s : start_scales) {
+    if (!(s > 0) || !std::isfinite(s)) fail("start_scales", "starts must be finite and > 0");
+  }
+}
+
+FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& net, double delta,
+                                   const FixedPointOptions& options, const FixedPointBranch* warm) {
+  const int k = teacher.k, m = net.width();
+  options.validate(k, m);
+  if (!(delta > 0) || !std::isfinite(delta)) throw InputError("delta", "delta must be finite and > 0");
+  GaussianRuleOptions iteration_rule;
+  iteration_rule.composite_max_dim = 0;
+  iteration_rule.hermite_points = options.xi_points > 0 ? options.xi_points : default_iteration_points(m);
+  const FixedPointMap map(teacher, net, delta, options, iteration_rule, options.prox_global_iteration);
+
+  std::vector<Params> starts;
+  if (warm) starts.push_back(params_of(*warm, k, m));
+  std::vector<int> learned;
+  for (int a = 0; a < k; ++a) {
+    if (std::find(options.hard.begin(), options.hard.end(), a) == options.hard.end()) learned.push_back(a);
+  }
+  const double gamma0 = 1.0 / (delta * teacher.sample_fraction * (options.ridge + 1.0));
+  for (double s : options.start_scales) {
+    for (bool with_m : {true, false}) {
+      if (with_m && learned.empty()) continue;
+      Params p;
+      p.k = k;
+      p.m = m;
+      p.Q = s * s * Eigen::MatrixXd::Identity(m, m);
+      p.M = Eigen::MatrixXd::Zero(k, m);
+      p.Gamma = gamma0 * Eigen::MatrixXd::Identity(m, m);
+      if (with_m) {
+        for (std::size_t l = 0; l < learned.size(); ++l) p.M(learned[l], static_cast<int>(l) % m) = s / std::sqrt(2.0);
+      }
+      starts.push_back(p);
+    }
+  }
+
+  FixedPointResult result;
+  std::vector<FixedPointBranch> converged, failed;
+  bool cold_run = false;
+  for (std::size_t s = 0; s < starts.size(); ++s) {
+    if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
+    cold_run = cold_run || !warm || s > 0;
+    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s));
+    if (br.status == Status::success) {
+      bool known = false;
+      for (const auto& c : converged) known = known || same_solution(c, br, k, m);
+      if (!known) converged.push_back(br);
+    } else {
+      failed.push_back(br);
+    }
+  }
+  std::sort(converged.begin(), converged.end(), [](const auto& a, const auto& b) { return a.risk < b.risk; });
+  result.unique = converged.size() <= 1;
+  result.uniqueness_checked = cold_run;
+  if (!converged.empty()) {
+    result.chosen = 0;
+    result.status = Status::success;
+  } else {
+    std::sort(failed.begin(), failed.end(), [](const auto& a, const auto& b) { return a.residual < b.residual; });
+    result.chosen = failed.empty() ? -1 : 0;
+    result.status = failed.empty() ? Status::numerical_issue : worst(Status::not_converged, failed.front().status);
+    result.message = "phase1 fixed-point: no start converged (best residual " +
+                     (failed.empty() ? std::string("n/a") : std::to_string(failed.front().residual)) + ")";
+  }
+  result.branches = converged;
+  result.branches.insert(result.branches.end(), failed.begin(), failed.end());
+  if (result.chosen >= 0) {
+    const Params x = params_of(result.branches[result.chosen], k, m);
+    const FixedPointMap law_map(teacher, net, delta, options, options.law_rule, true);
+    result.nonglobal_mass = law_map.apply(x, &result.law).nonglobal_mass;
+    if (!converged.empty() && converged.size() > 1) {
+      result.law.description += "; " + std::to_string(converged.size()) + " distinct solutions, lowest risk taken";
+    }
+  }
+  return result;
+}
+
+}  // namespace deltacrit::phase1

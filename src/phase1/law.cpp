@@ -1,0 +1,280 @@
+#include "deltacrit/phase1/law.hpp"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "deltacrit/gauss/fibre.hpp"
+#include "deltacrit/gauss/hermite.hpp"
+
+namespace deltacrit::phase1 {
+
+namespace {
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+constexpr std::size_t kMaxNodes = 2000000;
+constexpr std::size_t kAutoNodes = 500000;  // budget of the automatic u-rule size
+
+void fail(const std::string& parameter, const std::string& message) { throw InputError(parameter, parameter + ": " + message); }
+
+// Gauss–Hermite tensor rule in `dim` ≤ 8 dimensions scaled by `scale`: nodes row by row.
+void tensor_hermite(int dim, int points, double scale, std::vector<double>& x, std::vector<double>& w) {
+  const auto& r = gauss::hermite_rule(points);
+  std::size_t total = 1;
+  for (int d = 0; d < dim; ++d) total *= static_cast<std::size_t>(points);
+  x.assign(total * dim, 0.0);
+  w.assign(total, 0.0);
+  std::vector<int> idx(dim, 0);
+  for (std::size_t i = 0; i < total; ++i) {
+    double wi = 1.0;
+    for (int d = 0; d < dim; ++d) {
+      x[i * dim + d] = scale * r.x[idx[d]];
+      wi *= r.w[idx[d]];
+    }
+    w[i] = wi;
+    for (int d = dim - 1; d >= 0; --d) {
+      if (++idx[d] < points) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+// Composite Gauss–Legendre nodes on the sorted panel ends `ends`, each gap split into panels at
+// most `width` wide, against the standard Gaussian density; weights normalised to sum 1.
+void composite_gaussian(const std::vector<double>& ends, double width, int points, std::vector<double>& x,
+                        std::vector<double>& w) {
+  gsl_set_error_handler_off();
+  std::unique_ptr<gsl_integration_glfixed_table, decltype(&gsl_integration_glfixed_table_free)> table(
+      gsl_integration_glfixed_table_alloc(static_cast<std::size_t>(points)), &gsl_integration_glfixed_table_free);
+  if (!table) throw std::runtime_error("phase1: GSL could not build the Gauss-Legendre table");
+  const std::size_t first = w.size();
+  double total = 0.0;
+  for (std::size_t s = 0; s + 1 < ends.size(); ++s) {
+    const double lo = ends[s], hi = ends[s + 1];
+    const int panels = std::max(1, static_cast<int>(std::ceil((hi - lo) / width - 1e-9)));
+    const double h = (hi - lo) / panels;
+    for (int p = 0; p < panels; ++p) {
+      const double a = lo + p * h, b = (p + 1 == panels) ? hi : lo + (p + 1) * h;
+      for (int i = 0; i < points; ++i) {
+        double xi = 0.0, wi = 0.0;
+        gsl_integration_glfixed_point(a, b, static_cast<std::size_t>(i), &xi, &wi, table.get());
+        const double weight = wi * kInvSqrt2Pi * std::exp(-0.5 * xi * xi);
+        x.push_back(xi);
+        w.push_back(weight);
+        total += weight;
+      }
+    }
+  }
+  for (std::size_t i = first; i < w.size(); ++i) w[i] /= total;
+}
+
+// Composite Gauss–Legendre nodes for E[φ(z)], z ~ N(0,1), on [−z_max, z_max]: panel ends at the
+// link's structure points (where g has a kink, a jump or a plateau end, so that the integrand is
+// smooth inside each panel) and every panel at most `panel_width` wide.
+void composite_rule_1d(const model::Link& link, const TeacherQuadOptions& opt, std::vector<double>& x,
+                       std::vector<double>& w) {
+  std::vector<double> ends{-opt.z_max, opt.z_max};
+  {
+    model::Link g = link;
+    gauss::Fibre1D fibre([&g](double z) { return g(&z); }, -opt.z_max, opt.z_max);
+    for (double p : fibre.structure_points()) {
+      if (p > -opt.z_max && p < opt.z_max) ends.push_back(p);
+    }
+  }
+  std::sort(ends.begin(), ends.end());
+  ends.erase(std::unique(ends.begin(), ends.end(), [](double a, double b) { return b - a < 1e-12; }), ends.end());
+  composite_gaussian(ends, opt.panel_width, opt.panel_points, x, w);
+}
+
+std::size_t power(std::size_t base, int exp) {
+  std::size_t out = 1;
+  for (int i = 0; i < exp; ++i) out *= base;
+  return out;
+}
+}  // namespace
+
+void Law::validate(const std::string& parameter) const {
+  if (m < 1 || m > kMaxWidth) fail(parameter, "width m = " + std::to_string(m) + " is out of range (accepted: 1..8)");
+  if (k < 1 || k > model::kMaxLatentDim) fail(parameter, "latent dimension k = " + std::to_string(k) + " is out of range (accepted: 1..3)");
+  const std::size_t n = w.size();
+  if (n == 0) fail(parameter, "the law has no nodes");
+  if (y.size() != n || u.size() != n * m || z.size() != n * k) fail(parameter, "node arrays have inconsistent sizes");
+  double total = 0.0;
+  for (double v : w) {
+    if (!(v >= 0) || !std::isfinite(v)) fail(parameter, "node weights must be finite and non-negative");
+    total += v;
+  }
+  if (std::fabs(total - 1.0) > 1e-9) fail(parameter, "node weights sum to " + std::to_string(total) + ", not 1");
+  for (const auto* arr : {&y, &u, &z}) {
+    for (double v : *arr) {
+      if (!std::isfinite(v)) fail(parameter, "the law contains a non-finite value");
+    }
+  }
+  if (!(sample_fraction > 0 && sample_fraction <= 1)) fail(parameter, "sample_fraction must be in (0, 1]");
+}
+
+void TeacherQuadOptions::validate() const {
+  if (!(z_max >= 4 && z_max <= 40)) fail("z_max", "must be in [4, 40]");
+  if (!(panel_width > 0 && panel_width <= z_max)) fail("panel_width", "must be in (0, z_max]");
+  if (panel_points < 2 || panel_points > 40) fail("panel_points", "must be in 2..40");
+  if (hermite_points < 0 || hermite_points > 200) fail("hermite_points", "must be in 0..200 (0: automatic)");
+  if (noise_points < 2 || noise_points > 200) fail("noise_points", "must be in 2..200");
+}
+
+void GaussianRuleOptions::validate() const {
+  if (!(x_max >= 4 && x_max <= 40)) fail("x_max", "must be in [4, 40]");
+  if (!(panel_width > 0 && panel_width <= x_max)) fail("panel_width", "must be in (0, x_max]");
+  if (panel_points < 2 || panel_points > 40) fail("panel_points", "must be in 2..40");
+  if (hermite_points < 0 || hermite_points > 64) fail("hermite_points", "must be in 0..64 (0: automatic)");
+  if (composite_max_dim < 0 || composite_max_dim > kMaxWidth) fail("composite_max_dim", "must be in 0..8");
+}
+
+void InitLawOptions::validate() const { u_rule.validate(); }
+
+int default_u_points(int m) {
+  static const int table[kMaxWidth] = {41, 33, 11, 7, 5, 3, 3, 3};
+  return table[std::clamp(m, 1, kMaxWidth) - 1];
+}
+
+void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, std::vector<double>& x,
+                   std::vector<double>& w) {
+  options.validate();
+  if (dim < 1 || dim > kMaxWidth) fail("dim", "must be in 1..8");
+  x.clear();
+  w.clear();
+  if (dim <= options.composite_max_dim) {
+    std::vector<double> x1, w1;
+    composite_gaussian({-options.x_max, options.x_max}, options.panel_width, options.panel_points, x1, w1);
+    if (power(w1.size(), dim) > kMaxNodes) {
+      fail("panel_width", std::to_string(w1.size()) + "^" + std::to_string(dim) + " composite nodes exceed the cap 2e6");
+    }
+    const std::size_t total = power(w1.size(), dim);
+    x.assign(total * dim, 0.0);
+    w.assign(total, 0.0);
+    std::vector<std::size_t> idx(dim, 0);
+    for (std::size_t i = 0; i < total; ++i) {
+      double wi = 1.0;
+      for (int d = 0; d < dim; ++d) {
+        x[i * dim + d] = scale * x1[idx[d]];
+        wi *= w1[idx[d]];
+      }
+      w[i] = wi;
+      for (int d = dim - 1; d >= 0; --d) {
+        if (++idx[d] < w1.size()) break;
+        idx[d] = 0;
+      }
+    }
+    return;
+  }
+  const int points = options.hermite_points > 0 ? options.hermite_points : default_u_points(dim);
+  if (power(points, dim) > kMaxNodes) fail("hermite_points", std::to_string(points) + "^" + std::to_string(dim) + " nodes exceed the cap 2e6");
+  tensor_hermite(dim, points, scale, x, w);
+}
+
+TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise, const TeacherQuadOptions& options) {
+  options.validate();
+  const int k = link.k();
+  std::vector<double> zx, zw;
+  if (k == 1) {
+    composite_rule_1d(link, options, zx, zw);
+  } else {
+    const int points = options.hermite_points > 0 ? options.hermite_points : (k == 2 ? 48 : 20);
+    const auto rule = gauss::hermite_tensor_rule(k, points);
+    zx = rule.x;
+    zw = rule.w;
+  }
+  const std::size_t nz = zw.size();
+  std::vector<double> gy(nz);
+  model::Link g = link;
+  for (std::size_t i = 0; i < nz; ++i) gy[i] = g(&zx[i * k]);
+
+  TeacherNodes out;
+  out.k = k;
+  auto push = [&](std::size_t i, double y, double weight) {
+    if (weight <= 0) return;
+    out.w.push_back(weight);
+    out.y.push_back(y);
+    out.z.insert(out.z.end(), zx.begin() + i * k, zx.begin() + (i + 1) * k);
+  };
+  switch (noise.kind) {
+    case model::Noise::Kind::none:
+    case model::Noise::Kind::erase:
+      for (std::size_t i = 0; i < nz; ++i) push(i, gy[i], zw[i]);
+      if (noise.kind == model::Noise::Kind::erase) out.sample_fraction = 1.0 - noise.param;
+      break;
+    case model::Noise::Kind::gaussian: {
+      const auto& r = gauss::hermite_rule(options.noise_points);
+      const double s = std::sqrt(noise.param);
+      for (std::size_t i = 0; i < nz; ++i) {
+        for (std::size_t e = 0; e < r.x.size(); ++e) push(i, gy[i] + s * r.x[e], zw[i] * r.w[e]);
+      }
+      break;
+    }
+    case model::Noise::Kind::flip:
+      for (std::size_t i = 0; i < nz; ++i) {
+        push(i, gy[i], zw[i] * (1.0 - noise.param));
+        push(i, -gy[i], zw[i] * noise.param);
+      }
+      break;
+    case model::Noise::Kind::resample:
+      if (nz * (nz + 1) > kMaxNodes) {
+        fail("noise", "resample noise needs " + std::to_string(nz * (nz + 1)) +
+                          " teacher nodes, more than the cap 2e6; lower the quadrature sizes");
+      }
+      for (std::size_t i = 0; i < nz; ++i) {
+        push(i, gy[i], zw[i] * (1.0 - noise.param));
+        for (std::size_t j = 0; j < nz; ++j) push(i, gy[j], zw[i] * zw[j] * noise.param);
+      }
+      break;
+  }
+  return out;
+}
+
+Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const InitLawOptions& options) {
+  options.validate();
+  if (width < 1 || width > kMaxWidth) fail("--width", std::to_string(width) + " is out of range (accepted: 1..8)");
+  if (!(init.scale >= 0) || !std::isfinite(init.scale)) fail("--init", "scale must be finite and >= 0");
+  const int m = width;
+  std::vector<double> ux, uw;
+  if (init.scale == 0.0) {
+    ux.assign(m, 0.0);
+    uw.assign(1, 1.0);
+  } else {
+    GaussianRuleOptions rule = options.u_rule;
+    if (m >= 2 && rule.hermite_points == 0 && init.scale <= 0.05) rule.hermite_points = 3;
+    if (m > rule.composite_max_dim && rule.hermite_points == 0) {
+      // Automatic size: the default per axis, lowered until the law has ≤ 5e5 nodes.
+      int points = default_u_points(m);
+      while (points > 3 && power(points, m) * teacher.size() > kAutoNodes) --points;
+      rule.hermite_points = points;
+    }
+    gaussian_rule(m, init.scale, rule, ux, uw);
+    if (uw.size() * teacher.size() > kMaxNodes) {
+      fail("u_points", std::to_string(uw.size()) + " u-nodes times " + std::to_string(teacher.size()) +
+                           " teacher nodes exceed the cap 2e6");
+    }
+  }
+  Law law;
+  law.m = m;
+  law.k = teacher.k;
+  law.sample_fraction = teacher.sample_fraction;
+  const std::size_t nt = teacher.size(), nu = uw.size();
+  law.w.reserve(nt * nu);
+  law.y.reserve(nt * nu);
+  law.u.reserve(nt * nu * m);
+  law.z.reserve(nt * nu * teacher.k);
+  for (std::size_t i = 0; i < nt; ++i) {
+    for (std::size_t j = 0; j < nu; ++j) {
+      law.w.push_back(teacher.w[i] * uw[j]);
+      law.y.push_back(teacher.y[i]);
+      law.u.insert(law.u.end(), ux.begin() + j * m, ux.begin() + (j + 1) * m);
+      law.z.insert(law.z.end(), teacher.z.begin() + i * teacher.k, teacher.z.begin() + (i + 1) * teacher.k);
+    }
+  }
+  law.description = "init " + init.text() + ": u ~ N(0, S^2 I_m) independent of (z, y), " + std::to_string(law.size()) + " nodes";
+  return law;
+}
+
+}  // namespace deltacrit::phase1

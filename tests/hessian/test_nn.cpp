@@ -1,0 +1,202 @@
+// δ_NN engine: (R1)/(R2) on phase-1 laws against independent routes — the scalar spectral-method
+// formulas (validation item 1 of issue 5), an explicit finite-d Hessian, the fixed-point identity
+// S(0) = δΓ, δ_NN ≥ δ_alg, and the diagnostics (interpolation caveat, gradient along Θ_h).
+#include <Eigen/Dense>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "catch_compat.hpp"
+#include "deltacrit/core/rng.hpp"
+#include "deltacrit/gauss/quad.hpp"
+#include "deltacrit/hessian/nn.hpp"
+#include "deltacrit/phase1/fixed_point.hpp"
+#include "tolerances.hpp"
+
+using namespace deltacrit;
+
+namespace {
+
+double bisect(const std::function<double(double)>& f, double lo, double hi, double tol = 1e-13) {
+  double flo = f(lo);
+  for (int it = 0; it < 200 && hi - lo > tol * (1 + std::fabs(lo)); ++it) {
+    const double mid = 0.5 * (lo + hi);
+    const double fm = f(mid);
+    if ((fm < 0) == (flo < 0)) {
+      lo = mid;
+      flo = fm;
+    } else {
+      hi = mid;
+    }
+  }
+  return 0.5 * (lo + hi);
+}
+
+// The classical spectral method D_T = (1/n) Σ T(y_i) x_i x_iᵀ for y = min(z², 4), T = y, in the
+// A/B/C form of science.md (Lu & Li arXiv 1702.06435; Mondelli & Montanari arXiv 1708.05932):
+// A(λ) = E[T²/(λ−T)²], B(λ) = E[T(z²−1)/(λ−T)], C(λ) = E[T²z²/(λ−T)²], ψ_δ(λ) = λ(1/δ + E[T/(λ−T)]).
+// Expectations in z-space by GSL adaptive quadrature, split at the kink z = 2 (T ≡ 4 beyond: an
+// atom of T at its supremum τ = 4). Independent of the δ_NN code path (no Stieltjes solver, no
+// teacher rule).
+struct ScalarSpectral {
+  static double E(const std::function<double(double, double)>& f) {
+    gauss::QuadOptions q;
+    q.abs_tol = 1e-14;
+    q.rel_tol = 1e-13;
+    const auto dens = [](double z) { return 2.0 * std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI); };
+    const auto in = gauss::integrate([&](double z) { return f(z * z, z * z) * dens(z); }, 0.0, 2.0, {}, q);
+    const auto out = gauss::integrate([&](double z) { return f(4.0, z * z) * dens(z); }, 2.0, 40.0, {}, q);
+    return in.value + out.value;
+  }
+  static double A(double l) { return E([l](double T, double) { return T * T / ((l - T) * (l - T)); }); }
+  static double B(double l) { return E([l](double T, double Z) { return T * (Z - 1) / (l - T); }); }
+  static double C(double l) { return E([l](double T, double Z) { return T * T * Z / ((l - T) * (l - T)); }); }
+  static double psi(double l, double delta) { return l * (1 / delta + E([l](double T, double) { return T / (l - T); })); }
+  // A(τ⁺) = ∞ (atom at τ = 4), so λ̄ solves A(λ̄) = 1/δ on (4, ∞).
+  static double lambda_bar(double delta) { return bisect([delta](double l) { return A(l) - 1 / delta; }, 4.0 + 1e-12, 1e4); }
+  static double lambda_star(double delta) {
+    return bisect([delta](double l) { return B(l) - 1 / delta; }, lambda_bar(delta), 1e4);
+  }
+  static double threshold() { return bisect([](double d) { return B(lambda_bar(d)) - 1 / d; }, 0.1, 10.0, 1e-11); }
+};
+
+hessian::Analyzer quadratic_small_init(int m, std::vector<double> a, double ridge) {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), a);
+  auto law = phase1::init_law(teacher, m, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  hessian::NNOptions opt;
+  opt.ridge = ridge;
+  opt.hard = {0};
+  return hessian::Analyzer(net, opt, hessian::constant_law(std::move(law)));
+}
+
+}  // namespace
+
+// Issue 5, validation 1. At the small-init point u = 0 with σ = x² (σ(0) = σ'(0) = 0, σ''(0) = 2)
+// and square loss, F = 0 (a stationary point) and D = ℓ'(y, 0)·diag(2a) = −2y·diag(a): the Hessian
+// is λI − 2 a_j D_T per neuron block, a spectral method with T = y. Its lowest eigenvalue is
+// λ − 2 a_max ψ_δ(λ*), bulk edge λ − 2 a_max ψ_δ(λ̄), overlap (1/δ − A)/(1/δ − A + C) at λ*, and
+// δ_BBP = δ_NN (bulk already negative) = the spectral threshold B(λ̄(δ)) = 1/δ.
+TEST_CASE("init point with quadratic activation equals the scalar spectral method", "[hessian][nn][spectral-route]") {
+  const double ridge = 0.5;
+  const double delta_T = ScalarSpectral::threshold();
+  for (int m : {1, 2}) {
+    const std::vector<double> a = m == 1 ? std::vector<double>{1.0} : std::vector<double>{1.0, 0.5};
+    auto analyzer = quadratic_small_init(m, a, ridge);
+    for (double delta : {2.0, 8.0}) {
+      const auto p = analyzer.point(delta);
+      REQUIRE(p.status == Status::success);
+      REQUIRE(p.outlier);
+      const double ls = ScalarSpectral::lambda_star(delta), lb = ScalarSpectral::lambda_bar(delta);
+      const double overlap = (1 / delta - ScalarSpectral::A(ls)) / (1 / delta - ScalarSpectral::A(ls) + ScalarSpectral::C(ls));
+      CHECK(p.lambda_out == Approx(ridge - 2 * ScalarSpectral::psi(ls, delta)).epsilon(test_tol::kNNScalarRoute));
+      CHECK(p.bulk_edge == Approx(ridge - 2 * ScalarSpectral::psi(lb, delta)).epsilon(test_tol::kNNScalarRoute));
+      CHECK(p.overlap == Approx(overlap).epsilon(test_tol::kNNScalarRoute));
+    }
+    const auto th = analyzer.thresholds();
+    REQUIRE(th.status == Status::success);
+    CHECK(th.bbp.value == Approx(delta_T).epsilon(test_tol::kNNScalarRoute));
+    CHECK(th.nn.value == Approx(delta_T).epsilon(test_tol::kNNScalarRoute));
+    CHECK(th.bbp.bracket[0] <= th.bbp.value);
+    CHECK(th.bbp.value <= th.bbp.bracket[1]);
+  }
+}
+
+// With a large ridge the bulk of H = λI − 2D_T sits above 0 for large δ while the outlier is
+// negative only where 2ψ_δ(λ*) > λ; the NN event is then decided by K(0) (bulk edge > 0) and the
+// zero of λ_out(δ) must match the scalar route.
+TEST_CASE("delta_NN from K(0) matches the zero of the scalar outlier", "[hessian][nn][spectral-route]") {
+  const double ridge = 6.0;
+  auto analyzer = quadratic_small_init(1, {1.0}, ridge);
+  const double delta = 12.0;
+  const auto p = analyzer.point(delta);
+  REQUIRE(p.status == Status::success);
+  const double lambda_out = ridge - 2 * ScalarSpectral::psi(ScalarSpectral::lambda_star(delta), delta);
+  CHECK(p.lambda_out == Approx(lambda_out).epsilon(test_tol::kNNScalarRoute));
+  CHECK(p.bulk_edge > 0);
+  CHECK((p.k_min_at_zero < 0) == (lambda_out < 0));
+}
+
+// (R1) at ζ = 0 on the stationary-point law is the Γ equation: S(0) = δΓ (fixed_point.hpp). The
+// fixed point iterates on a Gauss–Hermite rule and the law is evaluated on the finer composite
+// rule, so the identity holds to the quadrature accuracy of the iteration.
+TEST_CASE("fixed-point law satisfies S(0) = delta Gamma", "[hessian][nn][fixed-point]") {
+  struct Case {
+    const char* act;
+    std::vector<double> a;
+    double ridge, delta;
+  };
+  // Stable cases (bulk edge > 0 at the fixed point, so ζ = 0 is on the physical branch of R1).
+  for (const Case& c : {Case{"tanh", {1.0}, 0.5, 8.0}, Case{"softplus", {0.7, 0.4}, 0.2, 6.0}}) {
+    const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+    const phase1::Network net(model::Activation::parse(c.act), model::Loss::parse("square"), c.a);
+    phase1::FixedPointOptions fo;
+    fo.ridge = c.ridge;
+    fo.hard = {0};
+    const auto fp = phase1::solve_fixed_point(teacher, net, c.delta, fo);
+    REQUIRE(fp.status == Status::success);
+    const int m = net.width();
+    const auto wl = hessian::weight_law(fp.law, net, {0});
+    spectral::StieltjesSolver solver(wl, c.delta, c.ridge);
+    const auto s0 = solver.solve_real(0.0);
+    REQUIRE(s0.status == Status::success);
+    const auto& G = fp.branches[fp.chosen].Gamma;
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) CHECK(s0.S(i, j) == Approx(c.delta * G[i * m + j]).margin(test_tol::kFixedPointIdentity));
+  }
+}
+
+TEST_CASE("square-loss interpolation is detected instead of a threshold", "[hessian][nn][caveat]") {
+  // y = f(u) on every node: ℓ' = 0, D = JJᵀ ⪰ 0, no negative outlier.
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+  for (std::size_t i = 0; i < law.size(); ++i) law.y[i] = net.output(&law.u[i]);
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  opt.delta_max = 10;
+  hessian::Analyzer analyzer(net, opt, hessian::constant_law(law));
+  const auto p = analyzer.point(4.0);
+  CHECK(p.law.interpolating);
+  CHECK(p.law.d_min >= 0);
+  const auto th = analyzer.thresholds();
+  CHECK(th.interpolating);
+  CHECK(std::isinf(th.nn.value));
+}
+
+TEST_CASE("gradient along the hard direction is reported for a non-even link", "[hessian][nn][caveat]") {
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  hessian::LawDiagnostics even, odd;
+  for (auto [text, diag] : {std::pair{"z^2", &even}, std::pair{"z + z^2", &odd}}) {
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(text), model::Noise{});
+    const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+    hessian::weight_law(law, net, {0}, 1e-6, diag);
+  }
+  // E[z F] = E[z (f(u) − y)] σ'(u)-weighted: zero by symmetry for y even in z, E[z·z]·E[σ'] ≠ 0 otherwise.
+  CHECK(even.hard_gradient < 1e-12);
+  CHECK(odd.hard_gradient > 0.1);
+  CHECK(even.hard_second_moment < 1e-10);
+}
+
+TEST_CASE("analyzer rejects bad options", "[hessian][nn]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  auto law = phase1::init_law(teacher, 1, phase1::InitSpec{});
+  hessian::NNOptions opt;
+  CHECK_THROWS_AS(hessian::Analyzer(net, opt, hessian::constant_law(law)), InputError);  // no --hard
+  opt.hard = {0};
+  opt.ridge = -1;
+  CHECK_THROWS_AS(hessian::Analyzer(net, opt, hessian::constant_law(law)), InputError);
+  opt.ridge = 0;
+  opt.delta_max = 0.01;
+  CHECK_THROWS_AS(hessian::Analyzer(net, opt, hessian::constant_law(law)), InputError);
+  opt.delta_max = 100;
+  opt.hard = {1};
+  hessian::Analyzer bad(net, opt, hessian::constant_law(law));
+  CHECK_THROWS_AS(bad.point(1.0), InputError);  // hard index beyond k = 1
+  const phase1::Network wide(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.5, 0.5});
+  opt.hard = {0};
+  hessian::Analyzer mismatch(wide, opt, hessian::constant_law(law));
+  CHECK_THROWS_AS(mismatch.point(1.0), InputError);  // width 2 network, width 1 law
+}

@@ -1,0 +1,117 @@
+// `deltacrit nn` as a user runs it: bad input gives exit code 2 and a message naming the option;
+// a good run prints the JSON keys issue 5 lists.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "catch_compat.hpp"
+#include "deltacrit/simulate/law_io.hpp"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string output;
+};
+
+Run run_cli(const std::string& args) {
+  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " nn " + args + " 2>&1";
+  Run r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe)) r.output += buf;
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string temp_path(const std::string& name) { return "/tmp/deltacrit_test_nn_" + name; }
+
+}  // namespace
+
+TEST_CASE("nn CLI rejects bad input with exit code 2 naming the option", "[hessian][cli]") {
+  const std::string base = "--link 'min(z^2,4)' --hard 1 --delta 4 ";
+  struct Case {
+    std::string args, needle;
+  };
+  const std::vector<Case> cases = {
+      {base + "--width 0", "--width"},
+      {base + "--width 9", "--width"},
+      {base + "--width 2 --second-layer fixed:1", "--second-layer"},
+      {base + "--activation foo", "activation"},
+      {base + "--loss logistic", "--loss"},
+      {base + "--phase1 fixed-point", "ridge"},
+      {base + "--phase1 magic", "--phase1"},
+      {base + "--init random:0", "--init"},
+      {"--link 'z' --delta 4", "--hard"},
+      {base + "--hard 2", "--hard"},
+      {base + "--phase1 empirical:/nonexistent/dir/law.bin", "--phase1"},
+      {base + "--unit-norm", "--unit-norm"},
+      {"--link 'min(z^2,4)' --hard 1 --delta -1", "--delta"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.args);
+    const Run r = run_cli(c.args);
+    CHECK(r.code == 2);
+    CHECK(r.output.find(c.needle) != std::string::npos);
+  }
+}
+
+TEST_CASE("nn CLI rejects truncated and foreign law files", "[hessian][cli]") {
+  deltacrit::simulate::EmpiricalLaw law;
+  law.n = 50;
+  law.m = 1;
+  law.k = 1;
+  law.hard = {1};
+  law.delta = 2.0;
+  law.d = 25;
+  law.a = {1.0};
+  for (int i = 0; i < 50; ++i) {
+    const double z = -2.0 + 0.08 * i;
+    law.y.push_back(z * z);
+    law.u.push_back(0.1 * i - 2.5);
+    law.z.push_back(z);
+  }
+  const std::string good = temp_path("good.law"), truncated = temp_path("truncated.law"), foreign = temp_path("foreign.law");
+  deltacrit::simulate::write_law(law, good);
+  {
+    std::ifstream in(good, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() - 13);
+    std::ofstream(foreign, std::ios::binary) << "this is not a deltacrit law file, just some text of sufficient length......"
+                                              << std::string(300, 'x');
+  }
+  const Run ok = run_cli("--phase1 empirical:" + good + " --activation logcosh --delta 2 --format json");
+  CHECK(ok.code != 2);
+  for (const auto& path : {truncated, foreign}) {
+    const Run r = run_cli("--phase1 empirical:" + path + " --delta 2");
+    INFO(r.output);
+    CHECK(r.code == 2);
+    CHECK(r.output.find("--phase1") != std::string::npos);
+  }
+  std::remove(good.c_str());
+  std::remove(truncated.c_str());
+  std::remove(foreign.c_str());
+}
+
+TEST_CASE("nn CLI JSON has the keys of issue 5", "[hessian][cli]") {
+  const Run r = run_cli("--link 'min(z^2,4)' --activation quadratic --init small:0 --hard 1 --ridge 0.5 --find "
+                        "--delta 2,8 --format json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.output);
+  for (const char* key : {"options", "status", "seconds", "delta_bbp", "delta_nn", "delta_alg", "points"}) {
+    CHECK(j.contains(key));
+  }
+  CHECK(j["status"] == "success");
+  CHECK(j["delta_bbp"].is_number());
+  REQUIRE(j["points"].size() == 2);
+  for (const auto& p : j["points"]) {
+    for (const char* key : {"delta", "lambda_out", "bulk_edge", "overlap", "escape_time_per_log_d"}) CHECK(p.contains(key));
+    CHECK(p["lambda_out"].is_number());
+  }
+  CHECK(j["options"]["activation"] == "quadratic");
+  CHECK(j["options"]["hard"] == "1");
+}

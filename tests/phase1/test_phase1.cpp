@@ -1,0 +1,216 @@
+// Phase-1 laws: teacher quadrature, network derivatives, the init law and the stationary-point
+// (leave-one-out) fixed point against a finite-d ridge-regression solve.
+#include <Eigen/Dense>
+
+#include <cmath>
+#include <random>
+
+#include "catch_compat.hpp"
+#include "deltacrit/core/rng.hpp"
+#include "deltacrit/phase1/fixed_point.hpp"
+#include "deltacrit/phase1/law.hpp"
+#include "deltacrit/phase1/network.hpp"
+#include "tolerances.hpp"
+
+using namespace deltacrit;
+
+namespace {
+double Phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double phi(double x) { return std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI); }
+// Truncated Gaussian moments (integration by parts): ∫_{-a}^{a} z² φ, ∫_{-a}^{a} z⁴ φ, ∫_{|z|>a} z² φ.
+double inner2(double a) { return (2 * Phi(a) - 1) - 2 * a * phi(a); }
+double inner4(double a) { return 3 * (2 * Phi(a) - 1) - 2 * phi(a) * (a * a * a + 3 * a); }
+double outer2(double a) { return 2 * (a * phi(a) + 1 - Phi(a)); }
+
+template <class F>
+double expect(const phase1::TeacherNodes& t, F f) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < t.size(); ++i) s += t.w[i] * f(&t.z[i * t.k], t.y[i]);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("teacher quadrature integrates a kinked link to round-off", "[phase1][teacher]") {
+  const auto link = model::Link::parse("min(z^2, 4)");
+  const auto t = phase1::teacher_nodes(link, model::Noise{});
+  REQUIRE(t.k == 1);
+  // Closed forms for y = min(z², 4): the panel ends at the kinks z = ±2 make the rule exact to round-off.
+  const double P_out = 2 * (1 - Phi(2));
+  CHECK(expect(t, [](const double*, double) { return 1.0; }) == Approx(1.0).epsilon(1e-14));
+  CHECK(expect(t, [](const double* z, double) { return z[0] * z[0]; }) == Approx(1.0).epsilon(test_tol::kPhase1Quadrature));
+  CHECK(expect(t, [](const double*, double y) { return y; }) == Approx(inner2(2) + 4 * P_out).epsilon(test_tol::kPhase1Quadrature));
+  CHECK(expect(t, [](const double*, double y) { return y * y; }) == Approx(inner4(2) + 16 * P_out).epsilon(test_tol::kPhase1Quadrature));
+  CHECK(expect(t, [](const double* z, double y) { return y * z[0] * z[0]; }) ==
+        Approx(inner4(2) + 4 * outer2(2)).epsilon(test_tol::kPhase1Quadrature));
+}
+
+TEST_CASE("teacher quadrature applies each output noise", "[phase1][teacher]") {
+  const auto sq = model::Link::parse("z^2");
+  SECTION("gaussian adds its variance") {
+    const auto t = phase1::teacher_nodes(sq, model::Noise::parse("gaussian:0.5"));
+    CHECK(expect(t, [](const double*, double y) { return y * y; }) == Approx(3.0 + 0.5).epsilon(test_tol::kPhase1Quadrature));
+  }
+  SECTION("flip scales E[y z] of the sign link by 1 − 2ε") {
+    const auto t = phase1::teacher_nodes(model::Link::parse("sign(z)"), model::Noise::parse("flip:0.1"));
+    CHECK(expect(t, [](const double* z, double y) { return y * z[0]; }) ==
+          Approx(0.8 * std::sqrt(2.0 / M_PI)).epsilon(test_tol::kPhase1Quadrature));
+  }
+  SECTION("resample mixes in an independent label") {
+    const auto t = phase1::teacher_nodes(sq, model::Noise::parse("resample:0.25"));
+    // E[y z²] = (1 − ε) E[z⁴] + ε E[z²]² = 0.75·3 + 0.25.
+    CHECK(expect(t, [](const double* z, double y) { return y * z[0] * z[0]; }) == Approx(2.5).epsilon(test_tol::kPhase1Quadrature));
+  }
+  SECTION("erase keeps the law and records the kept fraction") {
+    const auto t = phase1::teacher_nodes(sq, model::Noise::parse("erase:0.2"));
+    CHECK(t.sample_fraction == Approx(0.8));
+    CHECK(expect(t, [](const double*, double y) { return y; }) == Approx(1.0).epsilon(test_tol::kPhase1Quadrature));
+  }
+  SECTION("k = 2 tensor rule") {
+    const auto t = phase1::teacher_nodes(model::Link::parse("z1*z2"), model::Noise{});
+    CHECK(t.k == 2);
+    CHECK(expect(t, [](const double*, double y) { return y * y; }) == Approx(1.0).epsilon(test_tol::kPhase1Quadrature));
+    CHECK(expect(t, [](const double* z, double y) { return y * z[0] * z[1]; }) == Approx(1.0).epsilon(test_tol::kPhase1Quadrature));
+  }
+}
+
+TEST_CASE("network derivatives match finite differences of the per-sample loss", "[phase1][network]") {
+  Rng rng = make_rng(7);
+  std::normal_distribution<double> normal;
+  const double h = 1e-5;
+  for (const char* act : {"tanh", "erf", "quadratic", "he:3", "softplus", "logcosh"}) {
+    for (const char* loss_name : {"square", "logistic"}) {
+      const phase1::Network net(model::Activation::parse(act), model::Loss::parse(loss_name), {0.7, -0.4, 1.1});
+      for (int trial = 0; trial < 5; ++trial) {
+        double u[3] = {normal(rng), normal(rng), normal(rng)};
+        const double y = std::string(loss_name) == "logistic" ? (trial % 2 ? 1.0 : -1.0) : normal(rng);
+        double F[3], D[9];
+        net.derivatives(y, u, F, D);
+        auto ell = [&](const double* v) { return net.loss().value(y, net.output(v)); };
+        for (int j = 0; j < 3; ++j) {
+          double up[3] = {u[0], u[1], u[2]}, dn[3] = {u[0], u[1], u[2]};
+          up[j] += h;
+          dn[j] -= h;
+          const double fd = (ell(up) - ell(dn)) / (2 * h);
+          CHECK(F[j] == Approx(fd).margin(test_tol::kFiniteDifference * 10).epsilon(1e-6));
+          double Fu[3], Fd[3];
+          net.derivatives(y, up, Fu, nullptr);
+          net.derivatives(y, dn, Fd, nullptr);
+          for (int l = 0; l < 3; ++l) {
+            CHECK(D[l * 3 + j] == Approx((Fu[l] - Fd[l]) / (2 * h)).margin(test_tol::kFiniteDifference * 10).epsilon(1e-6));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("second layer and init parsing", "[phase1][network]") {
+  CHECK(phase1::parse_second_layer("", 1).a == std::vector<double>{1.0});
+  CHECK(phase1::parse_second_layer("", 4).a == std::vector<double>(4, 0.25));
+  CHECK(phase1::parse_second_layer("fixed:0.5,-1", 2).a == std::vector<double>{0.5, -1.0});
+  CHECK(phase1::parse_second_layer("trained", 2).trained);
+  CHECK_THROWS_AS(phase1::parse_second_layer("fixed:1,2,3", 2), InputError);
+  CHECK_THROWS_AS(phase1::parse_second_layer("fixed:1,x", 2), InputError);
+  CHECK_THROWS_AS(phase1::parse_second_layer("", 0), InputError);
+  CHECK_THROWS_AS(phase1::parse_second_layer("", 9), InputError);
+  CHECK_THROWS_AS(phase1::parse_second_layer("learned", 1), InputError);
+  CHECK(phase1::parse_init("small:0").scale == 0.0);
+  CHECK(phase1::parse_init("random:1.5").kind == phase1::InitSpec::Kind::random);
+  CHECK_THROWS_AS(phase1::parse_init("random:0"), InputError);
+  CHECK_THROWS_AS(phase1::parse_init("small:-1"), InputError);
+  CHECK_THROWS_AS(phase1::parse_init("gaussian:1"), InputError);
+  try {
+    phase1::parse_second_layer("fixed:1,2,3", 2);
+  } catch (const InputError& e) {
+    CHECK(e.parameter() == "--second-layer");
+  }
+}
+
+TEST_CASE("init law: u ~ N(0, S² I_m) independent of (z, y)", "[phase1][init]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const double S = 0.7;
+  const auto law = phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, S});
+  law.validate();
+  double uu[4] = {0, 0, 0, 0}, u4 = 0, uy = 0, u2y = 0;
+  for (std::size_t i = 0; i < law.size(); ++i) {
+    const double* u = &law.u[i * 2];
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) uu[a * 2 + b] += law.w[i] * u[a] * u[b];
+    u4 += law.w[i] * std::pow(u[0], 4);
+    uy += law.w[i] * u[0] * law.y[i];
+    u2y += law.w[i] * u[1] * u[1] * law.y[i];
+  }
+  CHECK(uu[0] == Approx(S * S).epsilon(test_tol::kQuadratureExact));
+  CHECK(uu[3] == Approx(S * S).epsilon(test_tol::kQuadratureExact));
+  CHECK(std::abs(uu[1]) < test_tol::kQuadratureExact);
+  CHECK(u4 == Approx(3 * std::pow(S, 4)).epsilon(test_tol::kQuadratureExact));
+  CHECK(std::abs(uy) < test_tol::kQuadratureExact);
+  CHECK(u2y == Approx(S * S * 1.0).epsilon(test_tol::kPhase1Quadrature));
+  const auto limit = phase1::init_law(teacher, 3, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  CHECK(limit.size() == teacher.size());
+  for (double v : limit.u) CHECK(v == 0.0);
+}
+
+TEST_CASE("fixed point rejects bad options", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.0;
+  CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, opt), InputError);
+  opt.ridge = 0.1;
+  opt.hard = {1};
+  CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, opt), InputError);
+  opt.hard = {0};
+  CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, -1.0, opt), InputError);
+}
+
+// Ridge regression (σ = He_1 = identity, m = 1, square loss) is convex with a unique minimiser
+// w = (XᵀX/n + λI)^{-1} Xᵀy/n; at finite d its overlap M = θᵀw, norm Q = ‖w‖² and training loss
+// fluctuate by O(d^{-1/2}) around the limit the fixed point describes. Independent truth: the
+// finite-d solve, averaged over seeds with the standard error in the tolerance.
+TEST_CASE("fixed point matches finite-d ridge regression", "[phase1][fixed-point]") {
+  const auto link = model::Link::parse("z + 0.5*z^2");
+  const auto teacher = phase1::teacher_nodes(link, model::Noise{});
+  const phase1::Network net(model::Activation::parse("he:1"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  const double delta = 1.5;
+  const auto fp = phase1::solve_fixed_point(teacher, net, delta, opt);
+  REQUIRE(fp.status == Status::success);
+  REQUIRE(fp.unique);
+  const auto& b = fp.branches[fp.chosen];
+  const int d = 400, n = static_cast<int>(delta * d), seeds = 6;
+  std::vector<double> Ms, Qs, Ls;
+  for (int s = 0; s < seeds; ++s) {
+    Rng rng = make_rng(100, s);
+    std::normal_distribution<double> normal;
+    Eigen::MatrixXd X(n, d);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j) X(i, j) = normal(rng);
+    // θ = e_1 without loss of generality (the law of X is rotation invariant).
+    Eigen::VectorXd y(n);
+    for (int i = 0; i < n; ++i) {
+      const double z = X(i, 0);
+      y[i] = link(&z);
+    }
+    Eigen::MatrixXd A = X.transpose() * X / n + opt.ridge * Eigen::MatrixXd::Identity(d, d);
+    Eigen::VectorXd w = A.llt().solve(X.transpose() * y / n);
+    Ms.push_back(w[0]);
+    Qs.push_back(w.squaredNorm());
+    Ls.push_back(0.5 * (y - X * w).squaredNorm() / n);
+  }
+  auto mean_se = [](const std::vector<double>& v) {
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= v.size();
+    for (double x : v) s += (x - m) * (x - m);
+    return std::pair<double, double>{m, std::sqrt(s / (v.size() - 1) / v.size())};
+  };
+  const auto [M, seM] = mean_se(Ms);
+  const auto [Q, seQ] = mean_se(Qs);
+  const auto [L, seL] = mean_se(Ls);
+  // 4 standard errors plus an O(1/d) finite-size bias allowance.
+  CHECK(std::abs(b.M[0] - M) < 4 * seM + 2.0 / d);
+  CHECK(std::abs(b.Q[0] - Q) < 4 * seQ + 2.0 / d);
+  CHECK(std::abs(b.train_loss - L) < 4 * seL + 2.0 / d);
+}
