@@ -11,6 +11,7 @@
 #include <string>
 
 #include "catch_compat.hpp"
+#include "cli_run.hpp"
 #include "deltacrit/alg/closed_form.hpp"
 #include "deltacrit/alg/delta_alg.hpp"
 #include "deltacrit/core/status.hpp"
@@ -174,21 +175,8 @@ TEST_CASE("Staircase of z1^2 + sign(z1 z2 z3): z1 first, then (z2, z3)", "[alg][
 // ---- Bad input through the CLI: exit code 2 and a message naming the parameter ----
 
 namespace {
-struct CliResult {
-  int code;
-  std::string output;
-};
+using deltacrit::test::run_cli;
 
-CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), &pclose);
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
 }  // namespace
 
 TEST_CASE("alg rejects bad input with exit code 2 and a clear message", "[alg][cli]") {
@@ -213,17 +201,17 @@ TEST_CASE("alg rejects bad input with exit code 2 and a clear message", "[alg][c
   for (const auto& c : cases) {
     INFO(c.args);
     const auto r = run_cli(c.args);
-    INFO(r.output);
+    INFO(r.out);
     CHECK(r.code == 2);
-    CHECK(r.output.find(c.must_contain) != std::string::npos);
-    CHECK(r.output.find("nan") == std::string::npos);
+    CHECK(r.out.find(c.must_contain) != std::string::npos);
+    CHECK(r.out.find("nan") == std::string::npos);
   }
 }
 
 TEST_CASE("alg JSON has exactly the documented keys", "[alg][cli]") {
   const auto r = run_cli("alg --link 'z1*z2' --tol 1e-4 --format json");
   REQUIRE(r.code == 0);
-  const auto j = nlohmann::json::parse(r.output);
+  const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"link", "k", "noise", "delta_alg", "error_estimate", "trivial_gram", "F_top_eigenvalue",
                           "directions", "stages", "status", "seconds"}) {
     INFO(key);
@@ -232,6 +220,6 @@ TEST_CASE("alg JSON has exactly the documented keys", "[alg][cli]") {
   CHECK(j["status"] == "success");
   CHECK(j["k"] == 2);
   CHECK(j["directions"][0]["class"] == "easy");
-  const auto hard = nlohmann::json::parse(run_cli("alg --link 'sign(z1*z2*z3)' --tol 1e-2 --format json").output);
+  const auto hard = nlohmann::json::parse(run_cli("alg --link 'sign(z1*z2*z3)' --tol 1e-2 --format json").out);
   CHECK(hard["delta_alg"] == "inf");
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "catch_compat.hpp"
+#include "cli_run.hpp"
 #include "deltacrit/alg/delta_alg.hpp"
 #include "deltacrit/core/status.hpp"
 #include "deltacrit/model/link.hpp"
@@ -95,21 +96,8 @@ TEST_CASE("alg: the error estimate covers the true error at coarse tolerances", 
 // ---- CLI ----
 
 namespace {
-struct CliResult {
-  int code;
-  std::string output;
-};
+deltacrit::test::CliRun cli(const std::string& args) { return deltacrit::test::run_cli(args); }
 
-CliResult cli(const std::string& args) {
-  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), &pclose);
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  const int status = pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
 }  // namespace
 
 TEST_CASE("alg CLI: table output has no NaN and names the classes", "[alg][cli]") {
@@ -117,19 +105,19 @@ TEST_CASE("alg CLI: table output has no NaN and names the classes", "[alg][cli]"
                            "--link 'z1^2' --k 2 --tol 1e-3", "--link 'sign(z1*z2)' --noise flip:0.1 --tol 1e-4"}) {
     INFO(args);
     const auto r = cli(std::string("alg ") + args);
-    INFO(r.output);
+    INFO(r.out);
     CHECK(r.code == 0);
-    CHECK(r.output.find("nan") == std::string::npos);
-    CHECK(r.output.find("delta_alg") != std::string::npos);
+    CHECK(r.out.find("nan") == std::string::npos);
+    CHECK(r.out.find("delta_alg") != std::string::npos);
   }
-  CHECK(cli("alg --link 'z1^2' --k 2 --tol 1e-3").output.find("hard") != std::string::npos);
-  CHECK(cli("alg --link 'sign(z)'").output.find("trivial") != std::string::npos);
+  CHECK(cli("alg --link 'z1^2' --k 2 --tol 1e-3").out.find("hard") != std::string::npos);
+  CHECK(cli("alg --link 'sign(z)'").out.find("trivial") != std::string::npos);
 }
 
 TEST_CASE("alg CLI: JSON stages and directions for the staircase of a quadratic form", "[alg][cli]") {
   const auto r = cli("alg --link 'z1^2 + z2' --tol 1e-4 --format json");
   REQUIRE(r.code == 0);
-  const auto j = nlohmann::json::parse(r.output);
+  const auto j = nlohmann::json::parse(r.out);
   CHECK(j["delta_alg"] == 0.0);  // z2 is trivial
   REQUIRE(j["stages"].size() == 2);
   CHECK(j["stages"][0]["delta"] == 0.0);
@@ -145,5 +133,5 @@ TEST_CASE("alg CLI: missing --link and unknown options are bad input", "[alg][cl
   CHECK(cli("alg --link 'z^2' --format xml").code == 2);
   const auto r = cli("alg --link 'z^2' --noise bogus:1");
   CHECK(r.code == 2);
-  CHECK(r.output.find("noise") != std::string::npos);
+  CHECK(r.out.find("noise") != std::string::npos);
 }

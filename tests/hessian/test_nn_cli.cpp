@@ -7,26 +7,12 @@
 #include <string>
 
 #include "catch_compat.hpp"
+#include "cli_run.hpp"
 #include "deltacrit/simulate/law_io.hpp"
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string output;
-};
-
-Run run_cli(const std::string& args) {
-  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " nn " + args + " 2>&1";
-  Run r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, pipe)) r.output += buf;
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+deltacrit::test::CliRun run_cli(const std::string& args) { return deltacrit::test::run_cli("nn " + args); }
 
 std::string temp_path(const std::string& name) { return "/tmp/deltacrit_test_nn_" + name; }
 
@@ -54,9 +40,9 @@ TEST_CASE("nn CLI rejects bad input with exit code 2 naming the option", "[hessi
   };
   for (const auto& c : cases) {
     INFO(c.args);
-    const Run r = run_cli(c.args);
+    const auto r = run_cli(c.args);
     CHECK(r.code == 2);
-    CHECK(r.output.find(c.needle) != std::string::npos);
+    CHECK(r.out.find(c.needle) != std::string::npos);
   }
 }
 
@@ -84,13 +70,13 @@ TEST_CASE("nn CLI rejects truncated and foreign law files", "[hessian][cli]") {
     std::ofstream(foreign, std::ios::binary) << "this is not a deltacrit law file, just some text of sufficient length......"
                                               << std::string(300, 'x');
   }
-  const Run ok = run_cli("--phase1 empirical:" + good + " --activation logcosh --delta 2 --format json");
+  const auto ok = run_cli("--phase1 empirical:" + good + " --activation logcosh --delta 2 --format json");
   CHECK(ok.code != 2);
   for (const auto& path : {truncated, foreign}) {
-    const Run r = run_cli("--phase1 empirical:" + path + " --delta 2");
-    INFO(r.output);
+    const auto r = run_cli("--phase1 empirical:" + path + " --delta 2");
+    INFO(r.out);
     CHECK(r.code == 2);
-    CHECK(r.output.find("--phase1") != std::string::npos);
+    CHECK(r.out.find("--phase1") != std::string::npos);
   }
   std::remove(good.c_str());
   std::remove(truncated.c_str());
@@ -98,10 +84,10 @@ TEST_CASE("nn CLI rejects truncated and foreign law files", "[hessian][cli]") {
 }
 
 TEST_CASE("nn CLI JSON has the keys of issue 5", "[hessian][cli]") {
-  const Run r = run_cli("--link 'min(z^2,4)' --activation quadratic --init small:0 --hard 1 --ridge 0.5 --find "
+  const auto r = run_cli("--link 'min(z^2,4)' --activation quadratic --init small:0 --hard 1 --ridge 0.5 --find "
                         "--delta 2,8 --format json");
   REQUIRE(r.code == 0);
-  const auto j = nlohmann::json::parse(r.output);
+  const auto j = nlohmann::json::parse(r.out);
   for (const char* key : {"options", "status", "seconds", "delta_bbp", "delta_nn", "delta_alg", "points"}) {
     CHECK(j.contains(key));
   }

@@ -8,27 +8,14 @@
 #include <sys/wait.h>
 
 #include "catch_compat.hpp"
+#include "cli_run.hpp"
 
 namespace {
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run run_cli(const std::string& args) {
-  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  REQUIRE(pipe);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
-  const int status = pclose(pipe.release());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using deltacrit::test::run_cli;
 
 void expect_input_error(const std::string& args, const std::string& fragment) {
   INFO(args);
-  const Run r = run_cli(args);
+  const auto r = run_cli(args);
   INFO(r.out);
   CHECK(r.code == 2);
   CHECK(r.out.find(fragment) != std::string::npos);
@@ -53,7 +40,7 @@ TEST_CASE("simulate/cli: bad input exits with code 2 naming the option", "[simul
 }
 
 TEST_CASE("simulate/cli: a small spectral run prints the JSON of issue 4", "[simulate][cli]") {
-  const Run r = run_cli("simulate spectral --link 'z^2' --preprocess 'min(y,3)-1' --d 60 --delta 2,4 --seeds 2 --format json");
+  const auto r = run_cli("simulate spectral --link 'z^2' --preprocess 'min(y,3)-1' --d 60 --delta 2,4 --seeds 2 --format json");
   INFO(r.out);
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
@@ -69,7 +56,7 @@ TEST_CASE("simulate/cli: a small spectral run prints the JSON of issue 4", "[sim
 }
 
 TEST_CASE("simulate/cli: a small gd run reports the gd keys", "[simulate][cli]") {
-  const Run r = run_cli("simulate gd --link 'tanh(z)' --d 30 --delta 5 --steps 50 --lr 0.5 --init random:0.5 --format json");
+  const auto r = run_cli("simulate gd --link 'tanh(z)' --d 30 --delta 5 --steps 50 --lr 0.5 --init random:0.5 --format json");
   INFO(r.out);
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);

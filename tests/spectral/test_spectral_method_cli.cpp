@@ -6,24 +6,11 @@
 #include <sys/wait.h>
 
 #include "catch_compat.hpp"
+#include "cli_run.hpp"
 
 namespace {
-struct Run {
-  int code = -1;
-  std::string out;
-};
-Run cli(const std::string& args) {
-  Run r;
-  const std::string cmd = std::string(DELTACRIT_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+deltacrit::test::CliRun cli(const std::string& args) { return deltacrit::test::run_cli(args); }
+
 }  // namespace
 
 TEST_CASE("spectral CLI: JSON keys (delta_threshold; delta, outlier, top_eigenvalue, bulk_edge, overlap)", "[spectral][spectral_method][cli]") {
