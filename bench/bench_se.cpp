@@ -4,9 +4,11 @@
 //      (fibre analysis, outer rule, ψ scan, spinodal) to the last root — target < 1 s;
 //   2. one spectral threshold δ_T (y = z², T = min(y, 2) and T = optimal), from construction —
 //      target < 0.2 s;
-//   3. for information: one ψ(q) evaluation with gaussian output noise, one k = 2 matrix update.
+//   3. for information: one ψ(q) evaluation with gaussian output noise, one k = 2 matrix update,
+//      the k = 2 onset (with its deviation from δ_alg) and one k = 2 fixed point.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <vector>
@@ -56,6 +58,26 @@ int main() {
     alg::MatrixStateEvolution mse(model::Link::parse("z1*z2"), model::Noise{});
     const double t = median_seconds(3, [&] { sink += mse.fisher(0.3 * Eigen::MatrixXd::Identity(2, 2))(0, 0); });
     std::printf("k = 2 matrix update E[g g^T] (z1*z2, 128 rays, 16^2 omega nodes): median %.3f s\n", t);
+  }
+  {
+    // Onset of the k = 2 recursion from construction (rays, y-rule, linearisation at M = 0), and
+    // its deviation from δ_alg(z1 z2) = 0.5937510982222572 (tests/data/ref_alg.json).
+    double onset = 0;
+    const double t = median_seconds(5, [&] {
+      alg::MatrixStateEvolution mse(model::Link::parse("z1*z2"), model::Noise{});
+      onset = mse.onset();
+    });
+    std::printf("k = 2 onset 1/lambda_max(F) (z1*z2, from construction): median %.3f s, onset %.10f, rel. dev. %.1e\n",
+                t, onset, std::fabs(onset / 0.5937510982222572 - 1));
+    sink += onset;
+  }
+  {
+    alg::MatrixStateEvolution mse(model::Link::parse("z1*z2"), model::Noise{});
+    alg::IterationResult res;
+    const double t = median_seconds(3, [&] { res = mse.iterate(1.0); });
+    std::printf("k = 2 fixed point M*(delta = 1) (z1*z2, seed 1e-4): median %.3f s (%d updates, tr M/k = %.4f)\n", t,
+                res.iterations, res.overlap.trace() / 2);
+    sink += res.overlap(0, 0);
   }
   return sink > -1 ? 0 : 1;
 }

@@ -23,6 +23,77 @@ GaussianPrior GaussianPrior::make(const Eigen::VectorXd& omega, const Eigen::Mat
   return p;
 }
 
+namespace {
+constexpr double kRayGradingPower = 6.0;
+constexpr double kMinEscapeOffset = 1e-7;
+
+// Angles θ ∈ [0, 2π) along which the level set {g = g(0)} of a k = 2 link leaves the origin:
+// sign changes and touching zeros of h(θ) = g(r₀ cos θ, r₀ sin θ) − g(0) at r₀ = 3, on 4096
+// equal angles (the axes included), located by bisection (sign changes) or golden-section search
+// on |h| (touching zeros, accepted below 1e-9 of max |h|). Empty when h has no zero (e.g.
+// z1² + z2²) or vanishes identically.
+std::vector<double> escape_angles(const model::Link& link) {
+  constexpr int n = 4096;
+  constexpr double r0 = 3.0;
+  double z0[3] = {0, 0, 0};
+  const double g0 = link(z0);
+  auto h = [&](double t) {
+    double z[3] = {r0 * std::cos(t), r0 * std::sin(t), 0};
+    return link(z) - g0;
+  };
+  std::vector<double> hv(n + 2);
+  double scale = 0;
+  for (int j = 0; j < n + 2; ++j) {
+    hv[j] = h(2 * M_PI * j / n);
+    if (!std::isfinite(hv[j])) return {};
+    scale = std::max(scale, std::fabs(hv[j]));
+  }
+  if (!(scale > 0)) return {};
+  const double zero = 1e-9 * scale;
+  std::vector<double> out;
+  for (int j = 0; j < n; ++j) {
+    const double t0 = 2 * M_PI * j / n, t1 = 2 * M_PI * (j + 1) / n;
+    if (std::fabs(hv[j]) <= zero) {
+      if (out.empty() || t0 - out.back() > 2 * M_PI / n * 1.5) out.push_back(t0);
+      continue;
+    }
+    if (std::fabs(hv[j + 1]) <= zero) continue;
+    if ((hv[j] < 0) != (hv[j + 1] < 0)) {
+      double a = t0, b = t1, ha = hv[j];
+      for (int it = 0; it < 60; ++it) {
+        const double m = 0.5 * (a + b), hm = h(m);
+        if ((hm < 0) == (ha < 0)) {
+          a = m;
+          ha = hm;
+        } else {
+          b = m;
+        }
+      }
+      out.push_back(0.5 * (a + b));
+    } else if (j > 0 && std::fabs(hv[j]) < std::fabs(hv[j - 1]) && std::fabs(hv[j]) <= std::fabs(hv[j + 1])) {
+      // Local minimum of |h| at a sample: golden-section search on [t_{j−1}, t_{j+1}].
+      double a = 2 * M_PI * (j - 1) / n, b = t1;
+      const double gr = 0.5 * (std::sqrt(5.0) - 1);
+      for (int it = 0; it < 60; ++it) {
+        const double c = b - gr * (b - a), d = a + gr * (b - a);
+        if (std::fabs(h(c)) < std::fabs(h(d))) b = d;
+        else a = c;
+      }
+      const double t = 0.5 * (a + b);
+      if (std::fabs(h(t)) <= zero) out.push_back(t);
+    }
+  }
+  // Sorted, distinct modulo 2π.
+  for (double& t : out) t = std::fmod(t + 2 * M_PI, 2 * M_PI);
+  std::sort(out.begin(), out.end());
+  std::vector<double> uniq;
+  for (double t : out)
+    if (uniq.empty() || t - uniq.back() > 1e-9) uniq.push_back(t);
+  if (uniq.size() > 1 && uniq.front() + 2 * M_PI - uniq.back() <= 1e-9) uniq.pop_back();
+  return uniq;
+}
+}  // namespace
+
 RayDenoiser::RayDenoiser(const model::Link& link, const model::Noise& noise, const DenoiserOptions& options)
     : noise_(noise), options_(options), k_(link.k()) {
   options_.validate();
@@ -38,12 +109,41 @@ RayDenoiser::RayDenoiser(const model::Link& link, const model::Noise& noise, con
     log_sigma_ = {0.0, 0.0};
   } else if (k_ == 2) {
     const int n = options_.directions > 0 ? options_.directions : 128;
-    directions_.resize(2, n);
-    for (int a = 0; a < n; ++a) {
-      const double t = 2 * M_PI * (a + 0.5) / n;
-      directions_(0, a) = std::cos(t);
-      directions_(1, a) = std::sin(t);
-      log_sigma_.push_back(std::log(2 * M_PI / n));
+    const auto escape = options_.graded_rays ? escape_angles(link) : std::vector<double>{};
+    if (escape.empty() || static_cast<int>(escape.size()) * 8 > n) {
+      directions_.resize(2, n);
+      for (int a = 0; a < n; ++a) {
+        const double t = 2 * M_PI * (a + 0.5) / n;
+        directions_(0, a) = std::cos(t);
+        directions_(1, a) = std::sin(t);
+        log_sigma_.push_back(std::log(2 * M_PI / n));
+      }
+    } else {
+      std::vector<double> ts, ws;
+      for (std::size_t i = 0; i < escape.size(); ++i) {
+        const double ta = escape[i];
+        const double tb = i + 1 < escape.size() ? escape[i + 1] : escape.front() + 2 * M_PI;
+        const double len = tb - ta;
+        const int m = std::max(8, static_cast<int>(std::lround(n * len / (2 * M_PI))));
+        for (int j = 0; j < m; ++j) {
+          const double s = (j + 0.5) / m;
+          const double sp = std::pow(s, kRayGradingPower), cp = std::pow(1 - s, kRayGradingPower);
+          const double dw = kRayGradingPower * std::pow(s * (1 - s), kRayGradingPower - 1) / ((sp + cp) * (sp + cp));
+          const double off = len * std::min(sp, cp) / (sp + cp);
+          // Rays within 1e-7 rad of an escape direction are dropped: g along them is within
+          // rounding of g(0) (spurious plateaus and jumps). A dropped ray has s⁶ ≲ 1e-7/len, so its
+          // weight 6s⁵·len/m is ≲ 1e-5 of an unmapped cell's.
+          if (off < kMinEscapeOffset) continue;
+          ts.push_back(ta + len * sp / (sp + cp));
+          ws.push_back(len * dw / m);
+        }
+      }
+      directions_.resize(2, static_cast<Eigen::Index>(ts.size()));
+      for (std::size_t a = 0; a < ts.size(); ++a) {
+        directions_(0, static_cast<Eigen::Index>(a)) = std::cos(ts[a]);
+        directions_(1, static_cast<Eigen::Index>(a)) = std::sin(ts[a]);
+        log_sigma_.push_back(std::log(ws[a]));
+      }
     }
   } else {
     const int np = options_.directions > 0 ? options_.directions : 12;

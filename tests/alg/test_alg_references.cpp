@@ -186,7 +186,10 @@ TEST_CASE("alg rejects bad input with exit code 2 and a clear message", "[alg][c
   };
   const Case cases[] = {
       {"alg --link 'z1*(z2'", "'z1*(z2'"},
-      {"alg --link 'z1*(z2'", "position"},
+      {"alg --link 'z1*(z2'", "position 4: '(' is never closed"},
+      {"alg --link 'z1*+'", "position 4: unexpected end of expression after '+'"},
+      {"alg --link 'z1 z2'", "position 4: unexpected variable 'z2'"},
+      {"alg --link 'foo(z1)'", "unknown function 'foo'"},
       {"alg --link 'w+1'", "unknown name 'w'"},
       {"alg --link 'z4*z1'", "unknown name 'z4'"},
       {"alg --link 'z1*z2' --k 4", "k = 4"},
@@ -205,6 +208,7 @@ TEST_CASE("alg rejects bad input with exit code 2 and a clear message", "[alg][c
     CHECK(r.code == 2);
     CHECK(r.out.find(c.must_contain) != std::string::npos);
     CHECK(r.out.find("nan") == std::string::npos);
+    CHECK(r.out.find("Internal error") == std::string::npos);
   }
 }
 

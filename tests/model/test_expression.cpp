@@ -40,6 +40,56 @@ TEST_CASE("Expression errors quote the text and the position", "[model][expressi
   CHECK_THROWS_AS(Expression("  ", {"z"}, "link"), InputError);
 }
 
+TEST_CASE("Malformed expressions get a plain description and a position inside the text", "[model][expression]") {
+  // Each row: the text, the 1-based position of the offending character (counted by hand), and a
+  // phrase the message must contain.
+  struct Row {
+    const char* text;
+    int position;
+    const char* phrase;
+  };
+  const Row rows[] = {
+      {"z1*+", 4, "unexpected end of expression after '+'"},
+      {"z1*", 3, "unexpected end of expression after '*'"},
+      {"+", 1, "unexpected end of expression after '+'"},
+      {"(z1+z2", 1, "'(' is never closed"},
+      {"z1*(z2", 4, "'(' is never closed"},
+      {"z1)", 3, "unexpected ')'"},
+      {"z1 z2", 4, "unexpected variable 'z2'"},
+      {"z1**z2", 4, "unexpected operator '*'"},
+      {"sin(z1,z2)", 1, "too many arguments for function 'sin'"},
+      {"he(2)", 1, "too few arguments for function 'he'"},
+      {"z1#2", 3, "unexpected character '#'"},
+      {"z1,z2", 3, "',' outside a function call"},
+      {"foo(z1)", 1, "unknown function 'foo'"},
+      {"3..2", 3, "unexpected number '.2'"},
+      {"z1?z2", 3, "'?' without a ':'"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.text);
+    try {
+      Expression e(row.text, {"z1", "z2"}, "link");
+      FAIL("no exception");
+    } catch (const InputError& err) {
+      const std::string what = err.what();
+      INFO(what);
+      CHECK(err.parameter() == "link");
+      CHECK(what.rfind("link: cannot parse '" + std::string(row.text) + "'", 0) == 0);
+      CHECK(what.find("at position " + std::to_string(row.position) + ":") != std::string::npos);
+      CHECK(what.find(row.phrase) != std::string::npos);
+      CHECK(what.find("Internal error") == std::string::npos);
+      const std::size_t len = std::string(row.text).size();
+      CHECK(row.position >= 1);
+      CHECK(static_cast<std::size_t>(row.position) <= len);
+      // The caret line points at the same character.
+      const std::size_t caret = what.rfind('^');
+      const std::size_t line = what.rfind('\n', caret);
+      REQUIRE(caret != std::string::npos);
+      CHECK(caret - line - 1 == 4 + static_cast<std::size_t>(row.position - 1));
+    }
+  }
+}
+
 TEST_CASE("Link infers k and rejects inconsistent or non-finite links", "[model][link]") {
   CHECK(Link::parse("z^2").k() == 1);
   CHECK(Link::parse("z1*z2").k() == 2);

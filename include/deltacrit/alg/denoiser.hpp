@@ -42,10 +42,22 @@ struct DenoiserOptions {
   int fibre_grid = 4096;
   // Sampling cells per ray (ray route). Range [64, 65536]; default 512.
   int ray_grid = 512;
-  // Ray directions: k = 2 — number of equally spaced angles (offset by half a step so that rays
-  // never lie on the coordinate axes); k = 3 — Gauss–Legendre nodes in cos(polar angle), with twice
+  // Ray directions: k = 2 — number of angles (graded, see graded_rays; otherwise equally spaced
+  // and offset by half a step so that rays never lie on the coordinate axes; with grading the
+  // count is approximate: at least 8 per arc, rounding per arc, near-degenerate rays dropped);
+  // k = 3 — Gauss–Legendre nodes in cos(polar angle), with twice
   // as many azimuths. 0 = automatic (128 for k = 2, 12 for k = 3). Range 0 or [8, 2048].
   int directions = 0;
+  // k = 2 only: grade the ray angles towards the directions along which the level set {g = g(0)}
+  // leaves the origin (found as zeros of θ ↦ g(r₀u(θ)) − g(0) at r₀ = 3; the axes for z1·z2).
+  // For labels y near g(0) the fibre hugs these directions and the angular integrand has a
+  // feature of width ~|y − g(0)| there, which equally spaced rays miss (the onset of z1·z2 was
+  // 2.1e-3 low with 128 equal rays). Between consecutive escape angles the rays follow the
+  // polynomial (Kress) map θ = θ_a + (θ_b − θ_a) s^p / (s^p + (1 − s)^p), p = 6, s at the
+  // midpoints of m equal cells; rays closer than 1e-7 rad to an escape direction are dropped (g is
+  // within rounding of g(0) along them). Equal spacing when no such direction exists or when there
+  // are more than directions/8 of them. Default true.
+  bool graded_rays = true;
   // Atoms on the ray route: radial Gauss–Legendre nodes per panel and the panel width.
   int radial_nodes = 8;        // range [2, 64]
   double radial_panel = 0.5;   // range (0, 5]
