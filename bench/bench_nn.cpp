@@ -30,19 +30,27 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Usage: bench_nn [REPEATS] [FILTER]: FILTER runs only the cases whose name contains it
+  // (e.g. "init", "fixed-point"); the fixed-point cases with m = 2 or k = 2 take minutes.
   const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
+  const std::string filter = argc > 2 ? argv[2] : "";
   const std::vector<Case> cases = {
       {"init small:0  quadratic m=1 k=1", "min(z^2,4)", "quadratic", {1.0}, "init:0", 0.0, {0}},
       {"init random:1 logcosh   m=2 k=1", "min(z^2,4)", "logcosh", {0.5, 0.5}, "init:1", 0.0, {0}},
       {"init random:1 logcosh   m=4 k=1", "min(z^2,4)", "logcosh", {0.25, 0.25, 0.25, 0.25}, "init:1", 0.0, {0}},
       {"init random:1 tanh      m=2 k=2", "z1^2 + tanh(z2)^2", "tanh", {0.5, 0.5}, "init:1", 0.0, {1}},
+      {"init small:.01 quadratic m=1 k=2", "min(z1^2,4) + sign(z1*z2)", "quadratic", {1.0}, "init:s0.01", 0.0, {0, 1}},
+      {"init small:.01 quadratic m=4 k=2", "min(z1^2,4) + sign(z1*z2)", "quadratic", {0.25, 0.25, 0.25, 0.25}, "init:s0.01", 0.0, {0, 1}},
+      {"init random:1 logcosh   m=4 k=2", "sign(z1*z2)", "logcosh", {0.25, 0.25, 0.25, 0.25}, "init:1", 0.0, {0, 1}},
       {"fixed-point   logcosh   m=1 k=1", "min(z^2,4)", "logcosh", {1.0}, "fixed-point", 0.05, {0}},
       {"fixed-point   softplus  m=2 k=1", "min(z^2,4)", "softplus", {0.7, 0.4}, "fixed-point", 0.2, {0}},
       {"fixed-point   tanh      m=2 k=2", "z1 + z2^2", "tanh", {0.5, 0.5}, "fixed-point", 0.2, {1}},
+      {"fixed-point   tanh      m=1 k=2", "tanh(z1) + min(z2^2,4)", "tanh", {1.0}, "fixed-point", 0.2, {1}},
       {"fixed-point   tanh      m=4 k=1", "min(z^2,4)", "tanh", {0.25, 0.25, 0.25, 0.25}, "fixed-point", 0.2, {0}},
   };
   std::printf("%-34s %10s %10s %12s %12s  %s\n", "case", "cpu_s", "wall_s", "delta_bbp", "delta_nn", "status");
   for (const auto& c : cases) {
+    if (c.name.find(filter) == std::string::npos) continue;
     std::vector<double> cpu, wall;
     hessian::Thresholds th;
     for (int r = 0; r < repeats; ++r) {
@@ -55,8 +63,10 @@ int main(int argc, char** argv) {
       opt.hard = c.hard;
       hessian::LawProvider provider;
       if (c.phase1.rfind("init:", 0) == 0) {
-        const double S = std::stod(c.phase1.substr(5));
-        const phase1::InitSpec init{S == 0 ? phase1::InitSpec::Kind::small : phase1::InitSpec::Kind::random, S};
+        // "init:S": random:S (small:0 when S = 0); "init:sS": small:S.
+        const bool small = c.phase1[5] == 's';
+        const double S = std::stod(c.phase1.substr(small ? 6 : 5));
+        const phase1::InitSpec init{small || S == 0 ? phase1::InitSpec::Kind::small : phase1::InitSpec::Kind::random, S};
         provider = hessian::constant_law(phase1::init_law(teacher, net.width(), init));
       } else {
         phase1::FixedPointOptions fo;
@@ -69,8 +79,8 @@ int main(int argc, char** argv) {
       cpu.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
       wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
     }
-    std::printf("%-34s %10.3f %10.3f %12.6g %12.6g  %s\n", c.name.c_str(), median(cpu), median(wall), th.bbp.value,
-                th.nn.value, std::string(to_string(th.status)).c_str());
+    std::printf("%-34s %10.3f %10.3f %12.6g %12.6g  %s%s\n", c.name.c_str(), median(cpu), median(wall), th.bbp.value,
+                th.nn.value, std::string(to_string(th.status)).c_str(), th.no_transition ? " (no transition: D unbounded)" : "");
     std::fflush(stdout);
   }
   return 0;

@@ -50,6 +50,7 @@ struct NNArgs {
   int z_panel_points = 12;
   double z_panel_width = 1.0;
   int z_hermite_points = 0;
+  int z_k2_panel_points = 10;
   double fp_tol = 1e-10;
   int fp_max_iter = 2000;
   Format format = Format::table;
@@ -105,12 +106,13 @@ struct Setup {
   model::Noise noise;
   std::optional<alg::AlgResult> alg;  // δ_alg of the link (not for empirical laws)
   std::string hard_source;            // "--hard", "law file" or "alg: non-trivial directions"
+  std::string init_note;              // small init with σ''(0) = 0: the Hessian does not see y
 };
 
 // Parses the options into the network, the analyzer options and the phase-1 law provider.
 Setup make_setup(const NNArgs& args) {
   Setup setup;
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note] = setup;
   const model::Activation activation = model::Activation::parse(args.activation);
   const model::Loss loss = model::Loss::parse(args.loss);
   noise = model::Noise::parse(args.noise);
@@ -235,6 +237,7 @@ Setup make_setup(const NNArgs& args) {
     tq.panel_points = args.z_panel_points;
     tq.panel_width = args.z_panel_width;
     tq.hermite_points = args.z_hermite_points;
+    tq.k2_panel_points = args.z_k2_panel_points;
     phase1::TeacherNodes teacher = phase1::teacher_nodes(link, noise, tq);
     if (phase1_kind == "init") {
       const phase1::InitSpec init = phase1::parse_init(args.init);
@@ -243,6 +246,19 @@ Setup make_setup(const NNArgs& args) {
       io.u_rule.panel_width = args.u_panel_width;
       io.u_rule.panel_points = args.u_panel_points;
       io.u_rule.composite_max_dim = args.u_composite_max_dim;
+      if (init.kind == phase1::InitSpec::Kind::small && activation.d2(0.0) == 0.0) {
+        // D = ℓ''JJᵀ + ℓ' diag(a⊙σ''(u)) with u = O(S): the label enters only through ℓ'·σ''(u) =
+        // O(S) (and ℓ''(y, f₀), which for both losses does not depend on y: square ℓ'' = 1, logistic
+        // is even in y f₀ with y = ±1).
+        init_note = "at the small-init point u = O(" + fmt_number(init.scale) + ") and sigma''(0) = 0, so D = l''JJ^T + "
+                    "l' diag(a sigma''(u)) depends on y only through l' sigma''(u) = O(S). " +
+                    std::string(args.width == 1
+                                    ? "For m = 1 the Hessian is then a Marchenko-Pastur matrix (D = l''(a sigma'(0))^2 + O(S)) "
+                                      "that does not see y to leading order: no outlier, delta_nn = inf is the S -> 0 answer"
+                                    : "For m >= 2 the leading term l''JJ^T has rank one; on its complement only the O(S) "
+                                      "y-dependent part acts, so an outlier there has lambda_out = O(S) and an escape time "
+                                      "O(log d / S); a finite delta_nn is the threshold of that O(S) block");
+      }
       phase1::Law law = phase1::init_law(teacher, args.width, init, io);
       law_json = {{"kind", "init"}, {"init", init.text()}, {"nodes", law.size()}, {"description", law.description}};
       provider = hessian::constant_law(std::move(law), "init " + init.text());
@@ -271,7 +287,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     throw InputError("--plot", "--plot: needs points to draw; give --delta LIST or A:B:STEP");
   }
   Setup setup = make_setup(args);
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note] = setup;
   std::vector<double> deltas;
   if (!args.delta.empty()) deltas = parse_grid(args.delta, "--delta", 0.0, true, 1e7, 10000);
   const bool find = args.find || deltas.empty();
@@ -288,7 +304,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
   if (args.check_quadrature) {
     NNArgs fine = args;
     fine.z_panel_points = std::min(40, args.z_panel_points + 6);
-    fine.z_hermite_points = (args.z_hermite_points > 0 ? args.z_hermite_points : (k == 2 ? 48 : 20)) + 9;
+    if (args.z_hermite_points > 0 || k == 3) fine.z_hermite_points = (args.z_hermite_points > 0 ? args.z_hermite_points : 20) + 9;
+    fine.z_k2_panel_points = std::min(40, args.z_k2_panel_points + 4);
     fine.u_panel_width = 0.5 * args.u_panel_width;
     fine.u_points = (args.u_points > 0 ? args.u_points : phase1::default_u_points(net->width())) + 1;
     Setup fs = make_setup(fine);
@@ -299,7 +316,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
       return std::fabs(a - b);
     };
     check["refined_rule"] = {{"z_panel_points", fine.z_panel_points}, {"u_panel_width", fine.u_panel_width},
-                             {"u_points", fine.u_points}, {"z_hermite_points", fine.z_hermite_points}};
+                             {"u_points", fine.u_points}, {"z_hermite_points", fine.z_hermite_points},
+                             {"z_k2_panel_points", fine.z_k2_panel_points}};
     nlohmann::json cp = nlohmann::json::array();
     for (const auto& p : points) {
       const auto q = fa.point(p.delta);
@@ -328,6 +346,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
       if (!t->message.empty()) messages.push_back(std::string(t == &th->bbp ? "delta_bbp: " : "delta_nn: ") + t->message);
     }
   }
+  const bool no_transition = th && th->no_transition;
+  if (!setup.init_note.empty()) messages.push_back(setup.init_note);
   const hessian::LawDiagnostics* diag = nullptr;
   std::string branch;
   if (!points.empty()) {
@@ -350,6 +370,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
   j["law"] = law_json;
   if (!branch.empty()) j["law"]["branch"] = branch;
   auto threshold_json = [&](const hessian::Threshold& t) -> nlohmann::json {
+    if (no_transition) return "none";
     if (interpolating && &t == &th->nn) return nullptr;
     return number_or_inf(t.value, "threshold");
   };
@@ -365,6 +386,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
       j["delta_nn_end_bracket"] = {number_or_inf(th->nn_end.bracket[0], "bracket"), number_or_inf(th->nn_end.bracket[1], "bracket")};
     }
     j["evaluations"] = th->nn.evaluations + th->bbp.evaluations - static_cast<int>(th->scan.size());
+    j["no_transition"] = no_transition;
+    if (no_transition) j["no_transition_reason"] = th->no_transition_reason;
   } else {
     j["delta_bbp"] = nullptr;
     j["delta_nn"] = nullptr;
@@ -385,7 +408,9 @@ void run(const NNArgs& args, CommandContext& ctx) {
   if (diag) {
     j["diagnostics"] = {{"rms_loss_d1", diag->rms_loss_d1}, {"hard_gradient", diag->hard_gradient},
                         {"D_min", diag->d_min}, {"D_max", diag->d_max}, {"D_negative_mass", diag->negative_mass},
-                        {"interpolating", diag->interpolating}};
+                        {"interpolating", diag->interpolating}, {"D_unbounded_below", diag->unbounded_below},
+                        {"D_tail_min", {diag->tail_d_min[0], diag->tail_d_min[1], diag->tail_d_min[2]}},
+                        {"D_tail_radius", diag->tail_radius}, {"D_spread", diag->d_spread}};
   }
   if (!check.is_null()) j["quadrature_check"] = check;
   nlohmann::json pts = nlohmann::json::array();
@@ -393,7 +418,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
     nlohmann::json q;
     q["delta"] = p.delta;
     q["status"] = std::string(to_string(p.status));
-    q["bulk_edge"] = p.status == Status::success ? nlohmann::json(p.bulk_edge) : nlohmann::json(nullptr);
+    q["bulk_edge"] = p.status == Status::success ? number_or_inf(p.bulk_edge, "bulk_edge") : nlohmann::json(nullptr);
+    q["no_transition"] = p.no_transition;
     q["lambda_out"] = nullable(p.lambda_out, "lambda_out");
     q["overlap"] = nullable(p.overlap, "overlap");
     q["escape_time_per_log_d"] = nullable(p.escape_time_per_log_d, "escape time");
@@ -421,7 +447,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     } else if (th) {
       out << "quantity,value,bracket_low,bracket_high,status\n";
       for (const auto* t : {&th->bbp, &th->nn}) {
-        const bool suppressed = interpolating && t == &th->nn;
+        const bool suppressed = no_transition || (interpolating && t == &th->nn);
         out << (t == &th->bbp ? "delta_bbp" : "delta_nn") << "," << (suppressed ? "" : fmt_number(t->value, 10)) << ","
             << fmt_number(t->bracket[0], 10) << "," << fmt_number(t->bracket[1], 10) << "," << to_string(t->status) << "\n";
       }
@@ -434,7 +460,12 @@ void run(const NNArgs& args, CommandContext& ctx) {
     if (phase1_kind == "init") out << " (" << args.init << ")";
     if (!branch.empty() && phase1_kind == "fixed-point") out << "\n  " << branch;
     out << "\n";
-    if (th) {
+    if (th && no_transition) {
+      out << "  delta_bbp = none, delta_nn = none: no transition (D unbounded below on the phase-1 law; see note)\n";
+      if (setup.alg && setup.alg->status == Status::success) {
+        out << fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
+      }
+    } else if (th) {
       out << fmt::format("  delta_bbp = {:>12}   bracket [{}, {}]   {}\n", fmt_number(th->bbp.value),
                          fmt_number(th->bbp.bracket[0]), fmt_number(th->bbp.bracket[1]), to_string(th->bbp.status));
       if (interpolating) {
@@ -474,7 +505,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     plot::Series outlier{"outlier along theta_h", {}, {}, {}, plot::Series::Style::points};
     plot::Series zero{"", {}, {}, {}, plot::Series::Style::line};
     for (const auto& p : points) {
-      if (p.status != Status::success) continue;
+      if (p.status != Status::success || p.no_transition) continue;
       edge.x.push_back(p.delta);
       edge.y.push_back(p.bulk_edge);
       outlier.x.push_back(p.delta);
@@ -485,7 +516,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
       zero.y = {0.0, 0.0};
     }
     fig.series = {edge, outlier, zero};
-    if (th && std::isfinite(th->bbp.value)) fig.markers.push_back({th->bbp.value, "delta_BBP"});
+    if (th && std::isfinite(th->bbp.value) && !no_transition) fig.markers.push_back({th->bbp.value, "delta_BBP"});
     if (th && std::isfinite(th->nn.value) && !interpolating) fig.markers.push_back({th->nn.value, "delta_NN"});
     plot::write(fig, args.plot);
   }
@@ -521,7 +552,8 @@ const CommandRegistration registration{
       sub.add_option("--u-panel-points", args->u_panel_points, "m = 1: Gauss-Legendre nodes per panel for u or h (default 8)");
       sub.add_option("--z-panel-points", args->z_panel_points, "k = 1: Gauss-Legendre nodes per panel (default 12)");
       sub.add_option("--z-panel-width", args->z_panel_width, "k = 1: largest panel width (default 1)");
-      sub.add_option("--z-hermite-points", args->z_hermite_points, "k >= 2: Gauss-Hermite nodes per axis (0 = automatic)");
+      sub.add_option("--z-hermite-points", args->z_hermite_points, "k >= 2: Gauss-Hermite nodes per axis (0 = automatic: composite rule for k = 2, 20 for k = 3)");
+      sub.add_option("--z-k2-panel-points", args->z_k2_panel_points, "k = 2 composite rule: Gauss-Legendre nodes per panel (default 10; panels 2 wide on [-8, 8], ends at the link's axis-aligned kinks and jumps)");
       sub.add_option("--fp-tol", args->fp_tol, "Fixed-point tolerance (default 1e-10)");
       sub.add_option("--fp-max-iter", args->fp_max_iter, "Fixed-point iterations per start (default 2000)");
       add_format_option(sub, args->format, true);

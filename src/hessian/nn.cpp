@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 
 namespace deltacrit::hessian {
 
@@ -22,36 +23,107 @@ std::string fmt(double v) {
   return out.str();
 }
 
-// For k_h = 1, (R1) and (R2) see a node only through (w, D, z_h²): nodes with equal D (to 1e-12
-// of the largest |D|) are merged into one with the summed weight and z_h = √(Σ w z_h² / Σ w), which
+// (R1) and (R2) see a node only through its weight w, its D and w·z_h z_hᵀ (the kernel of the
+// Stieltjes solver accumulates w z_a z_b only). Nodes with equal D (to 1e-12 of the largest |D|)
+// are therefore merged: weight W = Σ w and second moment Z = Σ w z_h z_hᵀ / W = Σ_a λ_a v_a v_aᵀ
+// (eigen-decomposition), written back as k_h nodes of weight W/k_h and z_h = √(k_h λ_a) v_a, which
 // leaves every expectation of (R1)/(R2) unchanged. Quadrature laws of even links have their nodes
-// in ± pairs with equal D, so this halves the work of every pass of the Stieltjes solver.
-spectral::WeightLaw merge_equal_weights(spectral::WeightLaw law) {
-  const int m = law.m;
+// in ± pairs with equal D; for k = 2 the label often takes few values (sign(z1 z2): two), so the
+// 6400 teacher nodes of the k = 2 rule × the u-rule collapse to a few per u-node.
+struct KeyHash {
+  std::size_t operator()(const std::vector<long long>& key) const {
+    std::size_t h = 1469598103934665603ULL;
+    for (long long v : key) h = (h ^ static_cast<std::size_t>(v)) * 1099511628211ULL;
+    return h;
+  }
+};
+
+spectral::WeightLaw merge_equal_D(const spectral::WeightLaw& law) {
+  const int m = law.m, kh = law.k_h;
   const std::size_t n = law.size(), mm = static_cast<std::size_t>(m) * m;
   double scale = 0.0;
   for (double v : law.D) scale = std::max(scale, std::fabs(v));
   const double quantum = 1e-12 * std::max(scale, 1e-300);
-  std::map<std::vector<long long>, std::size_t> index;
-  spectral::WeightLaw out;
-  out.m = m;
-  out.k_h = 1;
-  std::vector<double> z2;
+  std::unordered_map<std::vector<long long>, std::size_t, KeyHash> index;
+  index.reserve(n / 4 + 16);
+  std::vector<double> W, Dm, Z;
   std::vector<long long> key(mm);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t e = 0; e < mm; ++e) key[e] = std::llround(law.D[i * mm + e] / quantum);
-    const auto [it, inserted] = index.emplace(key, out.weight.size());
+    const auto [it, inserted] = index.emplace(key, W.size());
     if (inserted) {
-      out.weight.push_back(0.0);
-      z2.push_back(0.0);
-      out.D.insert(out.D.end(), law.D.begin() + i * mm, law.D.begin() + (i + 1) * mm);
+      W.push_back(0.0);
+      Z.insert(Z.end(), static_cast<std::size_t>(kh) * kh, 0.0);
+      Dm.insert(Dm.end(), law.D.begin() + i * mm, law.D.begin() + (i + 1) * mm);
     }
-    out.weight[it->second] += law.weight[i];
-    z2[it->second] += law.weight[i] * law.z_h[i] * law.z_h[i];
+    const std::size_t g = it->second;
+    const double w = law.weight[i];
+    W[g] += w;
+    for (int a = 0; a < kh; ++a)
+      for (int b = 0; b < kh; ++b) Z[g * kh * kh + a * kh + b] += w * law.z_h[i * kh + a] * law.z_h[i * kh + b];
   }
-  out.z_h.resize(out.weight.size());
-  for (std::size_t j = 0; j < out.weight.size(); ++j) out.z_h[j] = out.weight[j] > 0 ? std::sqrt(z2[j] / out.weight[j]) : 0.0;
+  if (W.size() * kh >= n) return law;
+  spectral::WeightLaw out;
+  out.m = m;
+  out.k_h = kh;
+  out.weight.reserve(W.size() * kh);
+  out.D.reserve(W.size() * kh * mm);
+  out.z_h.reserve(W.size() * kh * kh);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(kh);
+  for (std::size_t g = 0; g < W.size(); ++g) {
+    if (!(W[g] > 0)) continue;
+    Eigen::MatrixXd Zg(kh, kh);
+    for (int a = 0; a < kh; ++a)
+      for (int b = 0; b < kh; ++b) Zg(a, b) = Z[g * kh * kh + a * kh + b] / W[g];
+    if (kh == 1) {
+      out.weight.push_back(W[g]);
+      out.D.insert(out.D.end(), Dm.begin() + g * mm, Dm.begin() + (g + 1) * mm);
+      out.z_h.push_back(std::sqrt(std::max(0.0, Zg(0, 0))));
+      continue;
+    }
+    eig.compute(Zg);
+    for (int a = 0; a < kh; ++a) {
+      out.weight.push_back(W[g] / kh);
+      out.D.insert(out.D.end(), Dm.begin() + g * mm, Dm.begin() + (g + 1) * mm);
+      const double amp = std::sqrt(std::max(0.0, kh * eig.eigenvalues()(a)));
+      for (int b = 0; b < kh; ++b) out.z_h.push_back(amp * eig.eigenvectors()(b, a));
+    }
+  }
+  double total = 0.0;
+  for (double w : out.weight) total += w;
+  for (double& w : out.weight) w /= total;
   return out;
+}
+
+// LawDiagnostics::unbounded_below: the minimum of λ_min(D) over the nodes within a quarter, half
+// and all of the latent range. A bounded D reaches its infimum (or converges to it geometrically)
+// inside the range; polynomial or logarithmic growth of |D| along z keeps the decrements from
+// shrinking (cf. the tail test of T(y) in spectral_method.cpp, which doubles z the same way).
+void tail_test(const std::vector<double>& node_min, const std::vector<double>& node_radius,
+               const std::vector<double>& weight, LawDiagnostics& diag) {
+  double rmax = 0.0;
+  for (std::size_t i = 0; i < weight.size(); ++i)
+    if (weight[i] > 0) rmax = std::max(rmax, node_radius[i]);
+  diag.tail_radius = rmax;
+  diag.tail_d_min = {kInf, kInf, kInf};
+  for (std::size_t i = 0; i < weight.size(); ++i) {
+    if (!(weight[i] > 0)) continue;
+    for (int r = 0; r < 3; ++r)
+      if (node_radius[i] <= rmax * std::ldexp(1.0, r - 2) * (1 + 1e-12)) diag.tail_d_min[r] = std::min(diag.tail_d_min[r], node_min[i]);
+  }
+  const auto& t = diag.tail_d_min;
+  if (!std::isfinite(t[0])) return;  // no node in the inner quarter (degenerate law): no verdict
+  const double d_last = t[1] - t[2], d_prev = t[0] - t[1];
+  const double tol = 1e-6 * std::max({1.0, std::fabs(t[0]), std::fabs(t[2])});
+  if (d_last > tol && d_last > 0.8 * d_prev) {
+    diag.unbounded_below = true;
+    diag.unbounded_reason = "D is unbounded below on the phase-1 law: min eig D over |z| <= " + fmt(rmax / 4) + ", " +
+                            fmt(rmax / 2) + ", " + fmt(rmax) + " is " + fmt(t[0]) + ", " + fmt(t[1]) + ", " + fmt(t[2]) +
+                            " and keeps falling (the label enters D through l' with a non-zero coefficient and grows "
+                            "without limit along z); the limiting Hessian bulk then has no lower edge, so no outlier "
+                            "separates at any delta (the finite edge of the quadrature is an artefact of its "
+                            "truncation): no transition. Bound the link (e.g. min(g, c)) to analyse it";
+  }
 }
 
 struct EvalFailure {
@@ -86,6 +158,9 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   double l1sq = 0.0, ysq = 0.0;
   double F[phase1::kMaxWidth];
   Eigen::MatrixXd D(m, m);
+  Eigen::MatrixXd ED = Eigen::MatrixXd::Zero(m, m);
+  double ED2 = 0.0;
+  std::vector<double> node_min(n), node_radius(n);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m);
   for (std::size_t i = 0; i < n; ++i) {
     const double* u = &law.u[i * m];
@@ -108,6 +183,11 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
       for (int l = 0; l < m; ++l) D(j, l) = Di[j * m + l];
     eig.compute(D, Eigen::EigenvaluesOnly);
     const double lo = eig.eigenvalues()(0), hi = eig.eigenvalues()(m - 1);
+    node_min[i] = lo;
+    node_radius[i] = 0.0;
+    for (int a = 0; a < k; ++a) node_radius[i] = std::max(node_radius[i], std::fabs(law.z[i * k + a]));
+    ED += w * D;
+    ED2 += w * D.squaredNorm();
     if (w > 0) {
       diag.d_min = std::min(diag.d_min, lo);
       diag.d_max = std::max(diag.d_max, hi);
@@ -120,7 +200,9 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   diag.hard_gradient = EzF.norm();
   diag.hard_gradient_se = std::sqrt(se2);
   diag.hard_second_moment = kh ? (Ezz - Eigen::MatrixXd::Identity(kh, kh)).cwiseAbs().maxCoeff() : 0.0;
-  if (kh == 1) out = merge_equal_weights(std::move(out));
+  diag.d_spread = std::sqrt(std::max(0.0, ED2 - ED.squaredNorm())) / std::max(ED.norm(), 1e-300);
+  tail_test(node_min, node_radius, law.w, diag);
+  if (kh >= 1) out = merge_equal_D(out);
   out.validate();
   if (diagnostics) *diagnostics = diag;
   return out;
@@ -180,6 +262,16 @@ PointResult Analyzer::evaluate(double delta) {
     }
   }
   p.delta_effective = delta * fraction;
+  if (p.law.unbounded_below) {
+    p.no_transition = true;
+    p.bulk_edge = -kInf;
+    p.bulk_edge_bracket = {-kInf, -kInf};
+    p.k_min_at_edge = kInf;
+    p.k_min_at_zero = kInf;
+    p.status = Status::success;
+    p.message = "no transition: " + p.law.unbounded_reason;
+    return p;
+  }
   spectral::StieltjesSolver solver(*wl, p.delta_effective, options_.ridge, options_.stieltjes);
   const spectral::OutlierResult out = solver.outliers();
   p.bulk_edge = out.edge.location;
@@ -235,6 +327,21 @@ PointResult Analyzer::point(double delta) { return evaluate(delta); }
 
 Thresholds Analyzer::thresholds() {
   Thresholds th;
+  // The outlier solve can fail at isolated δ where the outlier sits within round-off of the bulk
+  // edge or K is nearly degenerate (m ≥ 4 almost identical neuron blocks); the event functions are
+  // continuous in δ, so a failed point is retried at δ(1 ± 1e-6·4^j) (j = 0..3) before it counts
+  // as failed. The retried point's value stands for δ (a relative shift ≤ 6.4e-5).
+  auto evaluate_retry = [this](double delta) {
+    PointResult p = evaluate(delta);
+    for (int j = 0; j < 4 && p.status != Status::success && p.message.rfind("phase1", 0) != 0; ++j) {
+      PointResult q = evaluate(delta * (1.0 + (j % 2 ? -1.0 : 1.0) * 1e-6 * std::ldexp(1.0, 2 * j)));
+      if (q.status == Status::success) {
+        q.delta = delta;
+        p = q;
+      }
+    }
+    return p;
+  };
   std::vector<double> grid;
   const double step = std::pow(10.0, 1.0 / options_.scan_per_decade);
   for (double d = options_.delta_min; d < options_.delta_max * (1 + 1e-12); d *= step) grid.push_back(d);
@@ -245,9 +352,11 @@ Thresholds Analyzer::thresholds() {
   auto psi = [](const PointResult& p) { return p.k_min_at_zero; };
   int first_bbp = -1, first_nn = -1, first_nn_end = -1;
   bool any_interp = false, all_interp = true;
+  bool any_bounded = false, any_unbounded = false;
+  std::string unbounded_reason;
   Status scan_status = Status::success;
   for (std::size_t i = 0; i < grid.size(); ++i) {
-    PointResult p = evaluate(grid[i]);
+    PointResult p = evaluate_retry(grid[i]);
     th.scan.push_back(p);
     if (p.status != Status::success) {
       scan_status = worst(scan_status, Status::not_converged);
@@ -256,6 +365,14 @@ Thresholds Analyzer::thresholds() {
     }
     any_interp = any_interp || p.law.interpolating;
     all_interp = all_interp && p.law.interpolating;
+    if (p.no_transition) {
+      any_unbounded = true;
+      if (unbounded_reason.empty()) unbounded_reason = p.law.unbounded_reason;
+      // A δ-independent law is unbounded at every δ: the rest of the scan would repeat this point.
+      if (cache_valid_) break;
+    } else {
+      any_bounded = true;
+    }
     if (first_bbp < 0 && phi(p) < 0) first_bbp = static_cast<int>(i);
     if (first_bbp >= 0 && first_nn < 0 && phi(p) >= 0) th.bbp.reentrant = true;
     if (first_nn < 0 && psi(p) < 0) {
@@ -266,6 +383,8 @@ Thresholds Analyzer::thresholds() {
     }
   }
   th.interpolating = any_interp && all_interp;
+  th.no_transition = any_unbounded && !any_bounded;
+  if (th.no_transition) th.no_transition_reason = unbounded_reason;
 
   auto refine = [&](Threshold& t, int first, const std::function<double(const PointResult&)>& event) {
     t.evaluations = static_cast<int>(th.scan.size());
@@ -294,7 +413,7 @@ Thresholds Analyzer::thresholds() {
     }
     auto f = [&](double log_delta) {
       ++t.evaluations;
-      const PointResult p = evaluate(std::exp(log_delta));
+      const PointResult p = evaluate_retry(std::exp(log_delta));
       if (p.status != Status::success) throw EvalFailure{p.message, p.status};
       return event(p);
     };
@@ -323,6 +442,14 @@ Thresholds Analyzer::thresholds() {
   if (th.interpolating) {
     th.nn.message = "square-loss interpolation: l' = 0 on the phase-1 law at every scanned delta, so the Hessian is "
                     "positive semi-definite and has no negative outlier; no threshold is reported";
+  }
+  if (th.no_transition) {
+    th.nn.message = "no transition: " + unbounded_reason;
+    th.bbp.message = "no transition (see delta_nn)";
+  } else if (any_unbounded) {
+    th.message += std::string(th.message.empty() ? "" : "; ") +
+                  "D is unbounded below on the phase-1 law at some scanned delta (no outlier counted there): " +
+                  unbounded_reason;
   }
   th.status = worst(th.bbp.status, th.nn.status);
   return th;

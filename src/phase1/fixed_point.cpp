@@ -345,6 +345,8 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
   br.start = start;
   std::vector<Eigen::VectorXd> dX, dG;
   Eigen::VectorXd x_prev, g_prev;
+  // Stall test (FixedPointOptions::stall_window): best residual at the start of the current window.
+  double window_best = std::numeric_limits<double>::infinity(), best = window_best;
   for (int it = 1; it <= opt.max_iter; ++it) {
     const MapOutput t = map.apply(x, nullptr);
     br.iterations = it;
@@ -358,6 +360,18 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
     if (t.gamma_defined && br.residual <= opt.tol * (1.0 + max_norm(xv))) {
       br.status = Status::success;
       break;
+    }
+    best = std::min(best, br.residual);
+    if (opt.stall_window > 0 && it % opt.stall_window == 0) {
+      // The best residual did not halve over the last window: at that rate (or slower) the
+      // remaining iterations cannot reach the tolerance, so the start is abandoned now instead of
+      // after max_iter (near-critical δ, where the phase-1 minimum loses stability, pitfall 9).
+      const double remaining_halvings = static_cast<double>(opt.max_iter - it) / opt.stall_window;
+      if (best > 0.5 * window_best &&
+          best * std::pow(0.5, remaining_halvings) > opt.tol * (1.0 + max_norm(xv))) {
+        break;
+      }
+      window_best = best;
     }
     if (x_prev.size()) {
       dX.push_back(xv - x_prev);
@@ -453,6 +467,7 @@ void FixedPointOptions::validate(int k, int m) const {
   law_rule.validate();
   if (!(tol > 0 && tol < 1e-2)) fail("tol", "must be in (0, 1e-2)");
   if (max_iter < 1 || max_iter > 100000) fail("max_iter", "must be in 1..100000");
+  if (stall_window < 0) fail("stall_window", "must be >= 0 (0: no stall test)");
   if (!(damping > 0 && damping <= 1)) fail("damping", "must be in (0, 1]");
   if (anderson < 0 || anderson > 20) fail("anderson", "must be in 0..20");
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");

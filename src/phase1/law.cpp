@@ -88,6 +88,46 @@ void composite_rule_1d(const model::Link& link, const TeacherQuadOptions& opt, s
   composite_gaussian(ends, opt.panel_width, opt.panel_points, x, w);
 }
 
+// k = 2: tensor product of composite rules, axis a with panel ends at the structure points of
+// z_a ↦ g(z) on three generic slices of the other coordinate (a structure point of one slice only
+// just adds a panel end).
+void composite_rule_2d(const model::Link& link, const TeacherQuadOptions& opt, std::vector<double>& x,
+                       std::vector<double>& w) {
+  const double zm = opt.k2_z_max;
+  std::vector<double> ax[2], aw[2];
+  for (int a = 0; a < 2; ++a) {
+    std::vector<double> ends{-zm, zm};
+    for (double other : {0.3719, -1.1307, 2.7183}) {
+      model::Link g = link;
+      gauss::Fibre1D fibre(
+          [&g, a, other](double t) {
+            double z[2];
+            z[a] = t;
+            z[1 - a] = other;
+            return g(z);
+          },
+          -zm, zm);
+      for (double p : fibre.structure_points()) {
+        if (p > -zm && p < zm) ends.push_back(p);
+      }
+    }
+    std::sort(ends.begin(), ends.end());
+    ends.erase(std::unique(ends.begin(), ends.end(), [](double l, double r) { return r - l < 1e-9; }), ends.end());
+    composite_gaussian(ends, opt.k2_panel_width, opt.k2_panel_points, ax[a], aw[a]);
+  }
+  x.clear();
+  w.clear();
+  x.reserve(2 * ax[0].size() * ax[1].size());
+  w.reserve(ax[0].size() * ax[1].size());
+  for (std::size_t i = 0; i < ax[0].size(); ++i) {
+    for (std::size_t j = 0; j < ax[1].size(); ++j) {
+      x.push_back(ax[0][i]);
+      x.push_back(ax[1][j]);
+      w.push_back(aw[0][i] * aw[1][j]);
+    }
+  }
+}
+
 std::size_t power(std::size_t base, int exp) {
   std::size_t out = 1;
   for (int i = 0; i < exp; ++i) out *= base;
@@ -120,6 +160,9 @@ void TeacherQuadOptions::validate() const {
   if (!(panel_width > 0 && panel_width <= z_max)) fail("panel_width", "must be in (0, z_max]");
   if (panel_points < 2 || panel_points > 40) fail("panel_points", "must be in 2..40");
   if (hermite_points < 0 || hermite_points > 200) fail("hermite_points", "must be in 0..200 (0: automatic)");
+  if (!(k2_z_max >= 4 && k2_z_max <= 12)) fail("k2_z_max", "must be in [4, 12]");
+  if (!(k2_panel_width > 0 && k2_panel_width <= k2_z_max)) fail("k2_panel_width", "must be in (0, k2_z_max]");
+  if (k2_panel_points < 2 || k2_panel_points > 40) fail("k2_panel_points", "must be in 2..40");
   if (noise_points < 2 || noise_points > 200) fail("noise_points", "must be in 2..200");
 }
 
@@ -179,6 +222,8 @@ TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise, c
   std::vector<double> zx, zw;
   if (k == 1) {
     composite_rule_1d(link, options, zx, zw);
+  } else if (k == 2 && options.hermite_points == 0) {
+    composite_rule_2d(link, options, zx, zw);
   } else {
     const int points = options.hermite_points > 0 ? options.hermite_points : (k == 2 ? 48 : 20);
     const auto rule = gauss::hermite_tensor_rule(k, points);

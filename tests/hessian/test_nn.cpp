@@ -200,3 +200,105 @@ TEST_CASE("analyzer rejects bad options", "[hessian][nn]") {
   hessian::Analyzer mismatch(wide, opt, hessian::constant_law(law));
   CHECK_THROWS_AS(mismatch.point(1.0), InputError);  // width 2 network, width 1 law
 }
+
+// Mondelli–Montanari's boundedness condition (arXiv 1708.05932) for D: at u = 0 with σ = x² and
+// square loss D = −2y exactly (see above), so for y = z² the tail minima over |z| ≤ r are −2r² at
+// the largest node within r, and the test must flag D as unbounded below and report no transition
+// instead of the truncation artefact; for y = min(z², 4) they all equal −8 and nothing is flagged.
+TEST_CASE("unbounded D is reported as no transition", "[hessian][nn][caveat][unbounded]") {
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  for (const char* text : {"z^2", "min(z^2, 4)"}) {
+    INFO(text);
+    const bool unbounded = std::string(text) == "z^2";
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(text), model::Noise{});
+    for (double S : {0.0, 0.01}) {
+      const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, S});
+      hessian::LawDiagnostics diag;
+      hessian::weight_law(law, net, {0}, 1e-6, &diag);
+      CHECK(diag.unbounded_below == unbounded);
+      if (S == 0.0) {
+        for (int r = 0; r < 3; ++r) {
+          const double radius = diag.tail_radius * std::ldexp(1.0, r - 2);
+          double zmax = 0.0;
+          for (std::size_t i = 0; i < teacher.size(); ++i)
+            if (std::fabs(teacher.z[i]) <= radius * (1 + 1e-12)) zmax = std::max(zmax, std::fabs(teacher.z[i]));
+          const double expected = unbounded ? -2.0 * zmax * zmax : -8.0;
+          CHECK(diag.tail_d_min[r] == Approx(expected).epsilon(1e-8));
+        }
+      }
+      hessian::Analyzer analyzer(net, opt, hessian::constant_law(law));
+      const auto p = analyzer.point(40.0);
+      REQUIRE(p.status == Status::success);
+      CHECK(p.no_transition == unbounded);
+      const auto th = analyzer.thresholds();
+      CHECK(th.status == Status::success);
+      CHECK(th.no_transition == unbounded);
+      if (unbounded) {
+        CHECK(std::isinf(th.nn.value));
+        CHECK(std::isinf(th.bbp.value));
+        CHECK(std::isinf(-p.bulk_edge));
+        CHECK_FALSE(p.outlier);
+        CHECK(th.nn.message.find("no transition") != std::string::npos);
+        CHECK(th.scan.size() == 1);  // δ-independent law: decided at the first point
+      } else {
+        CHECK(std::isfinite(th.nn.value));
+      }
+    }
+  }
+}
+
+// tanh at u ≡ 0 (small:0): D = ℓ''·(aσ'(0))² = 1 on every node, so H = (1/n) Σ x xᵀ is a
+// Marchenko–Pastur matrix with ratio d/n = 1/δ: lower edge (1 − δ^{−1/2})² for δ > 1 and no outlier,
+// whatever the link (y = z² is unbounded, but D does not see it).
+TEST_CASE("small init with sigma''(0) = 0 gives a Marchenko-Pastur bulk and no outlier", "[hessian][nn][caveat]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  hessian::Analyzer analyzer(net, opt, hessian::constant_law(law));
+  for (double delta : {2.0, 10.0}) {
+    const auto p = analyzer.point(delta);
+    REQUIRE(p.status == Status::success);
+    CHECK_FALSE(p.no_transition);
+    CHECK(p.law.d_spread < 1e-12);
+    CHECK(p.bulk_edge == Approx(std::pow(1 - 1 / std::sqrt(delta), 2)).epsilon(1e-6));
+    CHECK_FALSE(p.outlier);
+  }
+  const auto th = analyzer.thresholds();
+  CHECK(std::isinf(th.nn.value));
+  CHECK_FALSE(th.no_transition);
+}
+
+// k = 2, y = sign(z1 z2), σ = x², u = 0: D = −2y, H = −2 D_T with T = y ∈ {±1}. Given y,
+// s± = (z1 ± z2)/√2 are independent with E[s±² | y] = 1 ± 2y/π, so along s₊ the scalar A/B/C
+// formulas hold with A(λ) = ½[(λ−1)^{−2} + (λ+1)^{−2}], B(λ) = (1/π)[(λ−1)^{−1} + (λ+1)^{−1}]
+// (T has atoms at its supremum 1, so λ̄ solves A(λ̄) = 1/δ on (1, ∞)) and δ_NN = δ_BBP solves
+// B(λ̄(δ)) = 1/δ (scipy brentq: 2.9331240476). Checks the k = 2 teacher rule (jumps on the axes),
+// the hard block {1, 2} and the merging of nodes with equal D for k_h = 2.
+TEST_CASE("k = 2: delta_NN of sign(z1 z2) equals its closed-form spectral threshold", "[hessian][nn][k2]") {
+  const auto A = [](double l) { return 0.5 * (1 / ((l - 1) * (l - 1)) + 1 / ((l + 1) * (l + 1))); };
+  const auto B = [](double l) { return (1 / (l - 1) + 1 / (l + 1)) / M_PI; };
+  const auto lambda_bar = [&](double delta) { return bisect([&](double l) { return A(l) - 1 / delta; }, 1 + 1e-12, 1e6); };
+  const double delta_T = bisect([&](double d) { return B(lambda_bar(d)) - 1 / d; }, 0.5, 100.0, 1e-13);
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("sign(z1*z2)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  hessian::NNOptions opt;
+  opt.hard = {0, 1};
+  opt.delta_min = 1.0;
+  opt.delta_max = 10.0;
+  const auto wl = hessian::weight_law(law, net, opt.hard);
+  CHECK(wl.size() == 4);  // two values of D, each written back as k_h = 2 nodes
+  hessian::Analyzer analyzer(net, opt, hessian::constant_law(law));
+  const auto th = analyzer.thresholds();
+  REQUIRE(th.status == Status::success);
+  CHECK(th.nn.value == Approx(delta_T).epsilon(test_tol::kNNK2ClosedForm));
+  CHECK(th.bbp.value == Approx(delta_T).epsilon(test_tol::kNNK2ClosedForm));
+  // Only z2 hard: E[z2² | y] = 1, no signal along θ2 alone at u = 0, hence no outlier.
+  opt.hard = {1};
+  hessian::Analyzer single(net, opt, hessian::constant_law(law));
+  CHECK(std::isinf(single.thresholds().nn.value));
+}

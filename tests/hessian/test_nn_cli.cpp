@@ -101,3 +101,22 @@ TEST_CASE("nn CLI JSON has the keys of issue 5", "[hessian][cli]") {
   CHECK(j["options"]["activation"] == "quadratic");
   CHECK(j["options"]["hard"] == "1");
 }
+
+TEST_CASE("nn CLI reports no transition for an unbounded D", "[hessian][cli][unbounded]") {
+  const auto r = run_cli("--link 'z^2' --activation quadratic --width 1 --second-layer fixed:1 --init small:0.01 "
+                         "--phase1 init --find --format json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["delta_nn"] == "none");
+  CHECK(j["delta_bbp"] == "none");
+  CHECK(j["no_transition"] == true);
+  CHECK(j["no_transition_reason"].get<std::string>().find("unbounded below") != std::string::npos);
+  CHECK(j["diagnostics"]["D_unbounded_below"] == true);
+  const auto t = run_cli("--link 'z^2' --activation quadratic --init small:0.01 --find");
+  REQUIRE(t.code == 0);
+  CHECK(t.out.find("no transition") != std::string::npos);
+  // tanh at small init: the note says the Hessian does not see y (sigma''(0) = 0).
+  const auto h = run_cli("--link 'min(z^2,4)' --activation tanh --init small:0.01 --find");
+  REQUIRE(h.code == 0);
+  CHECK(h.out.find("sigma''(0) = 0") != std::string::npos);
+}

@@ -47,6 +47,20 @@ struct LawDiagnostics {
   double negative_mass = 0.0;   // weight of nodes whose D has a negative eigenvalue
   double max_stored_D_diff = -1.0;  // empirical laws with stored D_i: max |D_recomputed − D_file|
                                     // (large: the network options differ from the run); −1 if n/a
+  // Lower tail of D along the latents (Mondelli–Montanari's boundedness condition, arXiv
+  // 1708.05932: a spectral matrix (1/n) Σ T_i x_i x_iᵀ has a finite edge only if T is bounded; here
+  // T = D and the relevant edge is the lower one). tail_d_min[r] = min λ_min(D_i) over the nodes
+  // with max_a |z_a| ≤ tail_radius·2^{r−2} (r = 0, 1, 2: a quarter, half and all of the latent
+  // range the law covers). D is declared unbounded below when this minimum keeps falling without a
+  // geometric slowdown (last decrease > 0.8 × the previous one and > 1e-6·max(1, |D|)): then the
+  // limiting bulk has no lower edge, no outlier separates from it at any δ, and the finite edge of a
+  // quadrature law is an artefact of its truncation. The test sees only what the law's latent range
+  // shows: a link that stays bounded but keeps changing beyond |z| ≈ range/2 is flagged too.
+  std::array<double, 3> tail_d_min{0.0, 0.0, 0.0};
+  double tail_radius = 0.0;
+  bool unbounded_below = false;
+  std::string unbounded_reason;  // sentence explaining the flag (empty when not flagged)
+  double d_spread = 0.0;        // √E‖D − E[D]‖²_F / ‖E[D]‖_F: ≈ 0 when the Hessian does not see (y, u)
 };
 
 // The weight law (D_i, z_h,i, w_i) of (R1)/(R2) built from L₁. `hard` are 0-based latent indices.
@@ -116,6 +130,9 @@ struct PointResult {
   // solution is unstable — it is not the point gradient descent reaches and its law is unreliable
   // (docs/nn.md); reported in `message`.
   bool phase1_unstable = false;
+  // D is unbounded below on L₁ (LawDiagnostics::unbounded_below): no transition in the limit.
+  // bulk_edge is then −inf, there is no outlier and k_min_* are +inf; `message` gives the reason.
+  bool no_transition = false;
   Status status = Status::not_computed;
   std::string message;                // failing stage ("phase1", "bulk edge", "outlier") and reason
 };
@@ -136,6 +153,11 @@ struct Thresholds {
   Threshold nn_end;                   // scan_to_max: first δ > δ_NN where no negative outlier is left
                                       // (+inf: none up to delta_max; not computed otherwise)
   bool interpolating = false;         // the square-loss caveat held at the scanned points
+  // D was unbounded below on the law at every scanned point: the limiting Hessian bulk has no lower
+  // edge, so there is no transition at any δ; bbp/nn are +inf with status success and
+  // `no_transition_reason` says why (a number from the truncated quadrature would be an artefact).
+  bool no_transition = false;
+  std::string no_transition_reason;
   std::vector<PointResult> scan;      // the scanned points
   Status status = Status::not_computed;
   std::string message;

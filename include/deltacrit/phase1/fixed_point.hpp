@@ -35,6 +35,10 @@ struct FixedPointOptions {
   GaussianRuleOptions law_rule;
   double tol = 1e-10;           // convergence: max-norm change of (M, Q, Γ) relative to 1 + ‖·‖
   int max_iter = 2000;          // iterations per start
+  // A start is abandoned (not_converged) when its best residual has not halved over the last
+  // stall_window iterations and halving once per window could not reach tol within max_iter;
+  // 0 disables the test.
+  int stall_window = 300;
   double damping = 0.5;         // step of the damped iteration X ← X + damping (T(X) − X), in (0, 1]
   int anderson = 5;             // Anderson acceleration depth (0: plain damped iteration)
   int prox_max_iter = 60;       // Newton iterations per node

@@ -42,9 +42,19 @@ struct TeacherQuadOptions {
   double z_max = 9.0;              // Gaussian mass beyond is 2e-19
   double panel_width = 1.0;        // > 0
   int panel_points = 12;           // 2..40
-  // k ≥ 2: tensor Gauss–Hermite with this many nodes per axis (0: 48 for k = 2, 20 for k = 3).
-  // Converges algebraically only for links that are not smooth; say so in reports.
+  // k ≥ 2: tensor Gauss–Hermite with this many nodes per axis (0: automatic — the composite rule
+  // below for k = 2, 20 nodes per axis for k = 3). Converges algebraically only for links that
+  // are not smooth (sign(z1 z2): δ_NN off by 3% with 48 nodes, error ∝ 1/points; docs/nn.md).
   int hermite_points = 0;
+  // k = 2 with hermite_points = 0: tensor product of 1-D composite Gauss–Legendre rules on
+  // [−k2_z_max, k2_z_max], panels at most k2_panel_width wide with k2_panel_points nodes, and
+  // panel ends at the structure points of the link's axis slices z_a ↦ g(z) (jumps, kinks and
+  // plateau ends that lie on lines z_a = c, e.g. sign(z1 z2), min(z1², 4)). Such links are then
+  // integrated to near round-off; a discontinuity that is not axis-aligned still converges
+  // algebraically. Node count ≈ (2 k2_z_max k2_panel_points / k2_panel_width)².
+  double k2_z_max = 8.0;           // Gaussian mass beyond on one axis 1.2e-15; in [4, 12]
+  double k2_panel_width = 2.0;     // in (0, k2_z_max]
+  int k2_panel_points = 10;        // 2..40 (10: E[z²] to 1e-13)
   int noise_points = 24;           // Gauss–Hermite nodes for gaussian:VAR output noise, 2..200
   void validate() const;           // throws InputError naming the field
 };
