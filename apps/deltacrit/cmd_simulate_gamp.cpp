@@ -1,6 +1,7 @@
 // `deltacrit simulate gamp`: Bayes-optimal GAMP on synthetic data, with the denoisers of the state
 // evolution (docs/se.md), to check `deltacrit se` at finite d.
 #include <memory>
+#include <string>
 
 #include "deltacrit/simulate/gamp.hpp"
 #include "simulate_command.hpp"
@@ -20,8 +21,13 @@ const SimulateKindRegistration gamp_registration{
       sub.add_option("--seed-overlap", opts->seed, "Uninformed start with W^T W / d = seed*I (default 1e-12)");
       sub.add_option("--window", opts->stationary_window, "Stationary-regime window in iterations (default 30)");
       sub.add_option("--stationary-tol", opts->stationary_tol, "Accept a run whose tr Q/k spans less than this over the window (default 0.02; 0 = off)");
+      auto precision = std::make_shared<std::string>("auto");
+      sub.add_option("--precision", *precision,
+                     "Precision A_hat: nishimori = (1/d) sum g g^T (positive semi-definite), derivative = -(1/d) sum dg, "
+                     "auto (default) = nishimori for k >= 2, derivative for k = 1");
       sub.add_option("--directions", opts->denoiser.directions, "k >= 2: rays of the denoiser (0 = automatic)");
-      sub.callback([common, opts, &ctx] {
+      sub.callback([common, opts, precision, &ctx] {
+        opts->precision = simulate::parse_precision(*precision);
         opts->validate();
         simulate::GampConfig cfg{parse_common_link(*common), parse_common_noise(*common), *opts};
         nlohmann::json echo = common_options_json(*common);
@@ -32,6 +38,7 @@ const SimulateKindRegistration gamp_registration{
         echo["directions"] = opts->denoiser.directions;
         echo["window"] = opts->stationary_window;
         echo["stationary_tol"] = opts->stationary_tol;
+        echo["precision"] = *precision;
         ctx.exit_code = run_simulation(*common, simulate::gamp_kind(cfg), echo, "gamp");
       });
     }};
