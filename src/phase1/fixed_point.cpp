@@ -144,14 +144,9 @@ class FixedPointMap {
           h = mean;
           for (int j = 0; j < m; ++j)
             for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
-          converged = prox(y, h, Gamma, Ginv, global_, u, lval, F, D);
-          if (global_) {
-            Vec ul(m), Fl(m);
-            Mat Dl(m, m);
-            double ll = 0.0;
-            prox(y, h, Gamma, Ginv, false, ul, ll, Fl, Dl);
-            nonglobal = (ul - u).lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.lpNorm<Eigen::Infinity>());
-          }
+          Vec ul(m);
+          converged = prox(y, h, Gamma, Ginv, global_, u, lval, F, D, global_ ? &ul : nullptr);
+          if (global_) nonglobal = (ul - u).lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.lpNorm<Eigen::Infinity>());
           if (slot) slot->push_back(Cached{u, F, D, lval, converged, nonglobal});
         }
         if (nonglobal) out.nonglobal_mass += w;
@@ -206,9 +201,10 @@ class FixedPointMap {
   // the global minimiser never visits (they would move the Hessian's bulk edge). So Newton starts
   // from h and from points spread over the ellipsoid (m = 1: the best of a 17-point grid on the
   // interval; m ≥ 2: h ± radius along each eigen-axis of Γ) and the lowest φ is kept.
-  // Returns whether Newton converged; fills u, ℓ, F, D at the minimiser.
+  // Returns whether Newton converged; fills u, ℓ, F, D at the minimiser, and `u_local` (optional)
+  // with the end point of Newton from h (the first start, so the local prox costs nothing extra).
   bool prox(double y, const Vec& h, const Mat& Gamma, const Mat& Ginv, bool global, Vec& u, double& lval, Vec& F,
-            Mat& D) const {
+            Mat& D, Vec* u_local = nullptr) const {
     const int m = net_.width();
     double l_h = 0.0;
     net_.derivatives(y, h.data(), nullptr, nullptr, &l_h);
@@ -246,6 +242,7 @@ class FixedPointMap {
     for (const Vec& start : starts) {
       double cl = 0.0, cphi = 0.0;
       const bool ok = newton(y, h, Gamma, Ginv, start, cu, cl, cphi, cF, cD);
+      if (u_local && &start == &starts.front()) *u_local = cu;
       if (cphi < best_phi) {
         best_phi = cphi;
         best_converged = ok;
@@ -336,18 +333,117 @@ class FixedPointMap {
 
 double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
 
+// Newton on G(X) = T(X) − X with a forward-difference Jacobian over the free coordinates (the
+// rows of M of the hard latents are 0 and T keeps them 0, so they are left out). Where ∂T has an
+// eigenvalue near 1 (near a threshold the phase-1 minimum is about to lose stability, pitfall 9)
+// damped and Anderson iterations contract slowly, while Newton converges quadratically as long as
+// ∂G is invertible and T is smooth. One step costs (free coordinates + 1) applications of T, e.g.
+// 7 for m = 2, k = 1. It does not help where the discretised T is discontinuous (a node's
+// Newton-from-h prox switching between local minima; measured for softplus m = 2 near δ ≈ 1.6,
+// docs/nn.md), hence FixedPointOptions::newton_after = 0 by default. Backtracking on ‖G‖∞ keeps
+// the iterate admissible; a step that does not decrease ‖G‖∞ ends the Newton phase (returns
+// false) and the caller goes on with the Anderson iteration. `evaluations` counts the applications
+// of T.
+bool newton_polish(const FixedPointMap& map, Params& x, const std::vector<int>& free, const FixedPointOptions& opt,
+                   int budget, int& evaluations, double& residual, bool& converged) {
+  converged = false;
+  Eigen::VectorXd xv = x.pack();
+  MapOutput t = map.apply(x, nullptr);
+  ++evaluations;
+  if (!t.gamma_defined) return false;
+  Eigen::VectorXd g = t.next.pack() - xv;
+  residual = max_norm(g);
+  const int n = static_cast<int>(free.size());
+  while (evaluations + n + 1 <= budget) {
+    if (residual <= opt.tol * (1.0 + max_norm(xv))) {
+      converged = true;
+      return true;
+    }
+    Eigen::MatrixXd J(n, n);
+    for (int c = 0; c < n; ++c) {
+      // Forward difference with step √ε_T·(1 + |x|), ε_T ≈ 1e-13 the relative accuracy of T (the
+      // prox is solved to 1e-12): the Jacobian is accurate to ~1e-6, enough for a Newton step
+      // that gains 6 digits per iteration.
+      const double step = 3e-7 * (1.0 + std::fabs(xv[free[c]]));
+      Eigen::VectorXd xp = xv;
+      xp[free[c]] += step;
+      Params p = x;
+      p.unpack(xp);
+      const MapOutput tp = map.apply(p, nullptr);
+      ++evaluations;
+      if (!tp.gamma_defined) return false;
+      const Eigen::VectorXd gp = tp.next.pack() - xp;
+      for (int r = 0; r < n; ++r) J(r, c) = (gp[free[r]] - g[free[r]]) / step;
+    }
+    Eigen::VectorXd gf(n);
+    for (int r = 0; r < n; ++r) gf[r] = g[free[r]];
+    const Eigen::VectorXd dx = J.colPivHouseholderQr().solve(-gf);
+    if (!dx.allFinite()) return false;
+    bool accepted = false;
+    for (double s = 1.0; s > 1e-3 && evaluations < budget; s *= 0.5) {
+      Eigen::VectorXd xt = xv;
+      for (int r = 0; r < n; ++r) xt[free[r]] += s * dx[r];
+      Params p = x;
+      p.unpack(xt);
+      if (!admissible(p)) continue;
+      const MapOutput tt = map.apply(p, nullptr);
+      ++evaluations;
+      if (!tt.gamma_defined) continue;
+      const Eigen::VectorXd gt = tt.next.pack() - xt;
+      if (!gt.allFinite()) continue;
+      const double rt = max_norm(gt);
+      if (rt < residual) {
+        x = p;
+        xv = xt;
+        g = gt;
+        residual = rt;
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) return false;
+  }
+  converged = residual <= opt.tol * (1.0 + max_norm(xv));
+  return converged;
+}
+
 // Damped iteration with Anderson acceleration (type II, Walker & Ni, SIAM J. Numer. Anal. 49
 // (2011)); falls back to the damped step and clears the history when the accelerated point is
 // not admissible. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
 // last few residuals restores fast convergence for these low-dimensional maps.
-FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt, int start) {
+// After opt.newton_after steps without convergence the Newton phase (newton_polish) is tried once.
+FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt, int start,
+                            const std::vector<int>& free) {
   FixedPointBranch br;
   br.start = start;
+  bool newton_tried = false;
   std::vector<Eigen::VectorXd> dX, dG;
   Eigen::VectorXd x_prev, g_prev;
   // Stall test (FixedPointOptions::stall_window): best residual at the start of the current window.
   double window_best = std::numeric_limits<double>::infinity(), best = window_best;
   for (int it = 1; it <= opt.max_iter; ++it) {
+    if (opt.newton_after > 0 && !newton_tried && it > opt.newton_after) {
+      // Anderson has not converged within newton_after steps: switch to Newton (newton_polish).
+      newton_tried = true;
+      Params trial = x;
+      int evaluations = 0;
+      double residual = 0.0;
+      bool converged = false;
+      newton_polish(map, trial, free, opt, opt.max_iter - it + 1, evaluations, residual, converged);
+      it += evaluations;
+      br.iterations = it - 1;
+      if (converged) {
+        x = trial;
+        br.residual = residual;
+        br.status = Status::success;
+        break;
+      }
+      if (residual < br.residual) x = trial;
+      dX.clear();
+      dG.clear();
+      x_prev.resize(0);
+      if (it > opt.max_iter) break;
+    }
     const MapOutput t = map.apply(x, nullptr);
     br.iterations = it;
     const Eigen::VectorXd xv = x.pack();
@@ -470,6 +566,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (stall_window < 0) fail("stall_window", "must be >= 0 (0: no stall test)");
   if (!(damping > 0 && damping <= 1)) fail("damping", "must be in (0, 1]");
   if (anderson < 0 || anderson > 20) fail("anderson", "must be in 0..20");
+  if (newton_after < 0) fail("newton_after", "must be >= 0 (0: no Newton phase)");
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
   if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
   if (start_scales.empty()) fail("start_scales", "needs at least one start");
@@ -511,13 +608,23 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     }
   }
 
+  // Free coordinates of the packed (M, Q, Γ): all but the hard rows of M (held at 0).
+  std::vector<int> free;
+  for (int a = 0; a < k; ++a) {
+    const bool is_hard = std::find(options.hard.begin(), options.hard.end(), a) != options.hard.end();
+    for (int j = 0; j < m; ++j) {
+      if (!is_hard) free.push_back(a * m + j);
+    }
+  }
+  for (int i = k * m; i < k * m + m * (m + 1); ++i) free.push_back(i);
+
   FixedPointResult result;
   std::vector<FixedPointBranch> converged, failed;
   bool cold_run = false;
   for (std::size_t s = 0; s < starts.size(); ++s) {
     if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
     cold_run = cold_run || !warm || s > 0;
-    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s));
+    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s), free);
     if (br.status == Status::success) {
       bool known = false;
       for (const auto& c : converged) known = known || same_solution(c, br, k, m);

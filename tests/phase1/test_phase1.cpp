@@ -3,6 +3,7 @@
 #include <Eigen/Dense>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "catch_compat.hpp"
@@ -213,4 +214,77 @@ TEST_CASE("fixed point matches finite-d ridge regression", "[phase1][fixed-point
   CHECK(std::abs(b.M[0] - M) < 4 * seM + 2.0 / d);
   CHECK(std::abs(b.Q[0] - Q) < 4 * seQ + 2.0 / d);
   CHECK(std::abs(b.train_loss - L) < 4 * seL + 2.0 / d);
+}
+
+namespace {
+// One application of the map T at X (damping 1, one iteration, X as the warm start): the returned
+// residual is ‖T(X) − X‖∞, the residual of the stationary-point equations at X.
+double equation_residual(const phase1::TeacherNodes& teacher, const phase1::Network& net, double delta,
+                         phase1::FixedPointOptions opt, const phase1::FixedPointBranch& x) {
+  opt.max_iter = 1;
+  opt.damping = 1.0;
+  opt.anderson = 0;
+  opt.newton_after = 0;
+  opt.stall_window = 0;
+  const auto r = phase1::solve_fixed_point(teacher, net, delta, opt, &x);
+  double res = std::numeric_limits<double>::infinity();
+  for (const auto& b : r.branches) {
+    if (b.start == 0) res = b.residual;
+  }
+  return res;
+}
+
+// The accelerated solvers (Anderson; Newton on T(X) − X) must reach the fixed point of the plain
+// damped iteration: same (M, Q, Γ) and a vanishing residual of the equations at each solution.
+void check_solvers_agree(const phase1::TeacherNodes& teacher, const phase1::Network& net, double delta,
+                         phase1::FixedPointOptions base) {
+  base.start_scales = {1.0};
+  base.law_rule.composite_max_dim = 0;
+  base.law_rule.hermite_points = 3;
+  base.max_iter = 5000;
+  base.stall_window = 0;
+  phase1::FixedPointOptions plain = base, anderson = base, newton = base;
+  plain.anderson = 0;
+  plain.newton_after = 0;
+  anderson.newton_after = 0;
+  newton.newton_after = 1;
+  std::vector<phase1::FixedPointBranch> sols;
+  for (const auto* opt : {&plain, &anderson, &newton}) {
+    const auto r = phase1::solve_fixed_point(teacher, net, delta, *opt);
+    REQUIRE(r.status == Status::success);
+    sols.push_back(r.branches[r.chosen]);
+    CHECK(equation_residual(teacher, net, delta, base, sols.back()) < 1e-8);
+  }
+  CHECK(sols[1].iterations < sols[0].iterations);
+  for (std::size_t s = 1; s < sols.size(); ++s) {
+    for (std::size_t i = 0; i < sols[0].M.size(); ++i) CHECK(sols[s].M[i] == Approx(sols[0].M[i]).margin(test_tol::kFixedPointSolvers));
+    for (std::size_t i = 0; i < sols[0].Q.size(); ++i) {
+      CHECK(sols[s].Q[i] == Approx(sols[0].Q[i]).margin(test_tol::kFixedPointSolvers));
+      CHECK(sols[s].Gamma[i] == Approx(sols[0].Gamma[i]).margin(test_tol::kFixedPointSolvers));
+    }
+  }
+}
+}  // namespace
+
+TEST_CASE("accelerated fixed-point solvers reach the plain iteration's fixed point", "[phase1][fixed-point]") {
+  SECTION("m = 2, k = 1, softplus") {
+    const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+    const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"), {0.7, 0.4});
+    phase1::FixedPointOptions opt;
+    opt.ridge = 0.2;
+    opt.hard = {0};
+    opt.xi_points = 6;
+    check_solvers_agree(teacher, net, 1.0, opt);
+  }
+  SECTION("m = 1, k = 2, tanh, one learned direction") {
+    phase1::TeacherQuadOptions tq;
+    tq.hermite_points = 10;
+    const auto teacher = phase1::teacher_nodes(model::Link::parse("tanh(z1) + min(z2^2,4)"), model::Noise{}, tq);
+    const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+    phase1::FixedPointOptions opt;
+    opt.ridge = 0.2;
+    opt.hard = {1};
+    opt.xi_points = 12;
+    check_solvers_agree(teacher, net, 2.0, opt);
+  }
 }

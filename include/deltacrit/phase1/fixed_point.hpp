@@ -41,6 +41,13 @@ struct FixedPointOptions {
   int stall_window = 300;
   double damping = 0.5;         // step of the damped iteration X ← X + damping (T(X) − X), in (0, 1]
   int anderson = 5;             // Anderson acceleration depth (0: plain damped iteration)
+  // After this many damped/Anderson steps without convergence, switch to Newton on T(X) − X with a
+  // finite-difference Jacobian (free coordinates + 1 applications of T per step; back to Anderson
+  // if a Newton step fails to decrease the residual). 0: never. Each application of T counts
+  // against max_iter. Off by default: where Anderson stalls (softplus m = 2 near δ ≈ 1.6–2.3) the
+  // discretised T is discontinuous (a node's Newton-from-h prox jumps between local minima) and
+  // has no fixed point to 1e-10, so Newton does not help there either (docs/nn.md, Numerics).
+  int newton_after = 0;
   int prox_max_iter = 60;       // Newton iterations per node
   double prox_tol = 1e-12;      // Newton stopping rule on ‖u − h + ΓF‖∞
   // The prox in the returned law is the global minimiser of its objective (several Newton starts);
