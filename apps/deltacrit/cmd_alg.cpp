@@ -47,10 +47,26 @@ void run(const AlgArgs& args, CommandContext& ctx) {
   const alg::AlgResult r = alg::compute_delta_alg(link, noise, opt);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+  // A latent the expression never uses carries no information about y: the analysis correctly
+  // finds no learnable component along it (class "hard"), but the user most likely meant a
+  // smaller k, so say so.
+  std::string unused_note;
+  for (int j : link.unused_latents()) unused_note += (unused_note.empty() ? "z" : ", z") + std::to_string(j);
+  if (!unused_note.empty()) {
+    unused_note += " does not appear in the link: y is independent of it, so that direction is never learnable"
+                   " (reported hard); use --k or rename the variables for a smaller k";
+  }
   if (args.format == Format::json) {
-    write_output(alg_result_json(r, args.link, seconds).dump(2) + "\n", args.out);
+    nlohmann::json j = alg_result_json(r, args.link, seconds);
+    if (!unused_note.empty()) {
+      j["diagnostics"]["unused_latents"] = link.unused_latents();
+      j["diagnostics"]["unused_note"] = unused_note;
+    }
+    write_output(j.dump(2) + "\n", args.out);
   } else {
-    write_output(alg_result_table(r, args.link, seconds), args.out);
+    std::string table = alg_result_table(r, args.link, seconds);
+    if (!unused_note.empty()) table += "note: " + unused_note + "\n";
+    write_output(table, args.out);
   }
   ctx.exit_code = exit_code_for(r.status);
 }

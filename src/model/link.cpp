@@ -1,5 +1,6 @@
 #include "deltacrit/model/link.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <memory>
@@ -51,6 +52,10 @@ Link Link::parse(const std::string& text, int k) {
   Link link;
   link.k_ = dim;
   link.text_ = text;
+  for (int j = 1; j <= dim; ++j) {
+    const std::string name = dim == 1 && uses_plain_z ? "z" : "z" + std::to_string(j);
+    if (std::find(used.begin(), used.end(), name) == used.end()) link.unused_.push_back(j);
+  }
   // Variables z and z1 both read z[0]; z2, z3 read z[1], z[2].
   // Copies of a Link must not share parser storage: rebuild the callable on copy via a wrapper.
   struct Cloner {

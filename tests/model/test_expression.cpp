@@ -110,6 +110,14 @@ TEST_CASE("Link infers k and rejects inconsistent or non-finite links", "[model]
   CHECK(l(z) == 5.0);
 }
 
+TEST_CASE("Link lists the latents its expression does not use", "[model][link]") {
+  CHECK(Link::parse("z^2").unused_latents().empty());
+  CHECK(Link::parse("z1*z2").unused_latents().empty());
+  CHECK(Link::parse("z1*z3").unused_latents() == std::vector<int>{2});
+  CHECK(Link::parse("z1^2", 3).unused_latents() == std::vector<int>{2, 3});
+  CHECK(Link::parse("sign(z1*z2*z3)").unused_latents().empty());
+}
+
 TEST_CASE("Noise specifications parse with ranges", "[model][noise]") {
   using model::Noise;
   CHECK(Noise::parse("gaussian:0.25").kind == Noise::Kind::gaussian);

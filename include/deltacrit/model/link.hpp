@@ -2,6 +2,7 @@
 // The link function y = g(z), z ∈ R^k (k ≤ 3), and the output noise of the channel P(y | z).
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "deltacrit/model/expression.hpp"
 
@@ -24,6 +25,9 @@ class Link {
 
   int k() const { return k_; }
   const std::string& text() const { return text_; }
+  // 1-based indices j ≤ k of latents z_j that the expression does not use: y is independent of
+  // them (empty for links built from a callable).
+  const std::vector<int>& unused_latents() const { return unused_; }
   // g(z) for z = (z[0], ..., z[k−1]). Not thread-safe when built from an expression: copy the
   // Link per thread (copies are independent).
   double operator()(const double* z) const { return g_(z); }
@@ -32,6 +36,7 @@ class Link {
   Link() = default;
   int k_ = 0;
   std::string text_;
+  std::vector<int> unused_;
   std::function<double(const double*)> g_;
 };
 
