@@ -58,28 +58,11 @@ struct NNArgs {
   std::string plot;
 };
 
+// The analyzer takes 0-based indices and needs at least one hard direction.
 std::vector<int> parse_hard(const std::string& text, int k) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    int v = 0;
-    try {
-      v = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 1 || v > k) {
-      throw InputError("--hard", "--hard: '" + item + "' is not a latent index in 1.." + std::to_string(k) +
-                                     " (give a comma-separated list of 1-based indices, e.g. --hard 2,3)");
-    }
-    for (int h : out) {
-      if (h == v - 1) throw InputError("--hard", "--hard: index " + item + " is repeated");
-    }
-    out.push_back(v - 1);
-  }
+  std::vector<int> out = parse_hard_indices(text, k);
   if (out.empty()) throw InputError("--hard", "--hard: give at least one latent index");
+  for (int& h : out) --h;
   return out;
 }
 

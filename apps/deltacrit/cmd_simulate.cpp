@@ -36,30 +36,6 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
-std::vector<int> parse_hard_list(const std::string& text, int k) {
-  std::vector<int> out;
-  if (text.empty()) return out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
-    int v = 0;
-    try {
-      v = std::stoi(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || v < 1 || v > k) {
-      throw InputError("--hard", "--hard: '" + item + "' is not a latent index in 1.." + std::to_string(k) +
-                                     " (give a comma-separated list of 1-based indices, e.g. --hard 2,3)");
-    }
-    for (int h : out)
-      if (h == v) throw InputError("--hard", "--hard: index " + item + " is repeated");
-    out.push_back(v);
-  }
-  return out;
-}
-
 }  // namespace
 
 void add_simulate_common_options(CLI::App& sub, SimulateCommon& c) {
@@ -209,7 +185,7 @@ simulate::GdConfig make_gd_config(const SimulateCommon& common, const NetworkArg
   o.steps = a.steps;
   o.record_every = a.record_every;
   o.unit_norm = a.unit_norm;
-  o.hard = parse_hard_list(a.hard, cfg.link.k());
+  o.hard = parse_hard_indices(a.hard, cfg.link.k());
   o.freeze_hard = a.freeze_hard;
   o.test_size = a.test_size;
   o.escape_level = a.escape_level;

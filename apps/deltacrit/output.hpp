@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "deltacrit/core/status.hpp"
 
@@ -60,6 +61,31 @@ inline void write_output(const std::string& text, const std::string& path) {
   std::ofstream out(path);
   if (!out) throw InputError("--out", "--out: cannot open '" + path + "' for writing");
   out << text;
+}
+
+// `--hard 2,3`: 1-based latent indices in 1..k, comma-separated, without repeats (empty text: an
+// empty list). Throws InputError naming --hard. Shared by `nn` and `simulate gd|hessian`.
+inline std::vector<int> parse_hard_indices(const std::string& text, int k) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v < 1 || v > k) {
+      throw InputError("--hard", "--hard: '" + item + "' is not a latent index in 1.." + std::to_string(k) +
+                                     " (give a comma-separated list of 1-based indices, e.g. --hard 2,3)");
+    }
+    for (int h : out)
+      if (h == v) throw InputError("--hard", "--hard: index " + item + " is repeated");
+    out.push_back(v);
+  }
+  return out;
 }
 
 }  // namespace deltacrit::cli
