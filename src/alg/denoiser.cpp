@@ -170,17 +170,24 @@ int ScalarDenoiser::atom_index(double y) const {
   return -1;
 }
 
+bool label_is_missing(double y, const model::Noise& noise) {
+  if (std::isnan(y)) {
+    if (noise.kind != model::Noise::Kind::erase) {
+      throw InputError("y", "y: a missing label (NaN) is only possible with erase noise");
+    }
+    return true;
+  }
+  if (!std::isfinite(y)) throw InputError("y", "y: labels must be finite");
+  return false;
+}
+
 ScalarDenoiser::Label ScalarDenoiser::prepare(double y) const {
   Label label;
   label.y = y;
-  if (std::isnan(y)) {
-    if (noise_.kind != model::Noise::Kind::erase) {
-      throw InputError("y", "y: a missing label (NaN) is only possible with erase noise");
-    }
+  if (label_is_missing(y, noise_)) {
     label.missing = true;
     return label;
   }
-  if (!std::isfinite(y)) throw InputError("y", "y: labels must be finite");
   using Kind = model::Noise::Kind;
   if (noise_.kind == Kind::gaussian) {
     const double s = std::sqrt(noise_.param);

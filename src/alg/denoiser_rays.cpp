@@ -269,14 +269,10 @@ void RayDenoiser::clean_fibre(double y, Eigen::MatrixXd& z, std::vector<double>&
 RayDenoiser::Label RayDenoiser::prepare(double y) const {
   Label label;
   label.y = y;
-  if (std::isnan(y)) {
-    if (noise_.kind != model::Noise::Kind::erase) {
-      throw InputError("y", "y: a missing label (NaN) is only possible with erase noise");
-    }
+  if (label_is_missing(y, noise_)) {
     label.missing = true;
     return label;
   }
-  if (!std::isfinite(y)) throw InputError("y", "y: labels must be finite");
   if (noise_.kind == model::Noise::Kind::flip) {
     if (!(y == 1.0 || y == -1.0)) throw InputError("y", "y: flip noise needs labels in {-1, +1}");
     label.atom = true;

@@ -69,6 +69,10 @@ struct DenoiserOptions {
   void validate() const;  // throws InputError naming the field
 };
 
+// Label check shared by both denoisers' prepare(): true for a missing label (NaN, erase noise
+// only); throws InputError naming "y" for NaN under other noises and for ±∞.
+bool label_is_missing(double y, const model::Noise& noise);
+
 // Posterior of z (k = 1) under N(ω, V) and the channel given one label.
 struct ScalarPosterior {
   double mean = 0.0;          // E[z | y, ω, V]
