@@ -115,7 +115,10 @@ void tail_test(const std::vector<double>& node_min, const std::vector<double>& n
   if (!std::isfinite(t[0])) return;  // no node in the inner quarter (degenerate law): no verdict
   const double d_last = t[1] - t[2], d_prev = t[0] - t[1];
   const double tol = 1e-6 * std::max({1.0, std::fabs(t[0]), std::fabs(t[2])});
-  if (d_last > tol && d_last > 0.8 * d_prev) {
+  // Both decrements must be positive: a bounded D whose minimum is reached only in the outer
+  // half (d_prev = 0, e.g. tanh(z1) + min(z2², 4) on the k = 2 fixed-point law, where one outer
+  // node sits on another prox branch) is not growing without limit.
+  if (d_prev > tol && d_last > tol && d_last > 0.8 * d_prev) {
     diag.unbounded_below = true;
     diag.unbounded_reason = "D is unbounded below on the phase-1 law: min eig D over |z| <= " + fmt(rmax / 4) + ", " +
                             fmt(rmax / 2) + ", " + fmt(rmax) + " is " + fmt(t[0]) + ", " + fmt(t[1]) + ", " + fmt(t[2]) +
@@ -478,10 +481,18 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   out << "fixed point ("
       << (!r.uniqueness_checked ? "continued from the previous delta"
                                 : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken")
-      << ", " << b.iterations << " iterations): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
+      << ", " << b.iterations << " iterations on " << r.iteration_points << "^" << m
+      << (r.escalated ? " h nodes, a finer rule after the automatic one failed" : " h nodes")
+      << (r.law_consistent ? ", then continued on the law's rule" : "")
+      << "): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
   for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
   out << ")";
   if (b.nonconvex_mass > 0) out << ", non-convex prox on " << b.nonconvex_mass << " of the mass";
+  if (!r.law_consistent && r.polish_iterations > 0) {
+    out << "; WARNING: the iteration did not converge on the law's rule (residual " << r.polish_residual
+        << " after " << r.polish_iterations << " iterations): the law is evaluated at the iteration rule's "
+        << "solution and satisfies the stationary-point equations only to that quadrature error";
+  }
   if (r.nonglobal_mass > 1e-9) out << "; WARNING: on " << r.nonglobal_mass << " of the mass the global prox differs from the local one used in the iteration";
   return out.str();
 }

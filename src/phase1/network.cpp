@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <string>
 
 #include "deltacrit/core/status.hpp"
 
@@ -24,11 +25,25 @@ void check_width(int width) {
   }
 }
 
-std::string join(const std::vector<double>& v) {
+// Shortest decimal form (15 to 17 significant digits) that reads back as the same double, so the
+// echo of `fixed:0.7,0.4` is `fixed:0.7,0.4` and re-running the echoed text gives the same network.
+std::string shortest(double x) {
+  for (int digits = 15; digits < 17; ++digits) {
+    std::ostringstream out;
+    out.precision(digits);
+    out << x;
+    if (std::stod(out.str()) == x) return out.str();
+  }
   std::ostringstream out;
   out.precision(17);
-  for (std::size_t i = 0; i < v.size(); ++i) out << (i ? "," : "") << v[i];
+  out << x;
   return out.str();
+}
+
+std::string join(const std::vector<double>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + shortest(v[i]);
+  return out;
 }
 }  // namespace
 

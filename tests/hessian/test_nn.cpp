@@ -249,6 +249,21 @@ TEST_CASE("unbounded D is reported as no transition", "[hessian][nn][caveat][unb
   }
 }
 
+// A bounded D whose minimum is reached only in the outer half of the latent range is not
+// unbounded: y = min(z², 4) + 0.5·1{|z| > 5} at u ≡ 0 with σ = x² has D = −2y, tail minima −8, −8, −9
+// over |z| ≤ r/4, r/2, r (r ≈ 9): one step, no growth (before the fix this was flagged unbounded).
+TEST_CASE("a bounded D with an outer step is not flagged unbounded", "[hessian][nn][caveat][unbounded]") {
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4) + 0.5*(abs(z) > 5)"), model::Noise{});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  hessian::LawDiagnostics diag;
+  hessian::weight_law(law, net, {0}, 1e-6, &diag);
+  CHECK(diag.tail_d_min[0] == Approx(-8.0).epsilon(1e-12));
+  CHECK(diag.tail_d_min[1] == Approx(-8.0).epsilon(1e-12));
+  CHECK(diag.tail_d_min[2] == Approx(-9.0).epsilon(1e-12));
+  CHECK_FALSE(diag.unbounded_below);
+}
+
 // tanh at u ≡ 0 (small:0): D = ℓ''·(aσ'(0))² = 1 on every node, so H = (1/n) Σ x xᵀ is a
 // Marchenko–Pastur matrix with ratio d/n = 1/δ: lower edge (1 − δ^{−1/2})² for δ > 1 and no outlier,
 // whatever the link (y = z² is unbounded, but D does not see it).

@@ -110,6 +110,10 @@ TEST_CASE("second layer and init parsing", "[phase1][network]") {
   CHECK(phase1::parse_second_layer("", 4).a == std::vector<double>(4, 0.25));
   CHECK(phase1::parse_second_layer("fixed:0.5,-1", 2).a == std::vector<double>{0.5, -1.0});
   CHECK(phase1::parse_second_layer("trained", 2).trained);
+  // The echo is the shortest text that reads back as the same values (not 0.69999999999999996).
+  CHECK(phase1::parse_second_layer("fixed:0.7,0.4", 2).text() == "fixed:0.7,0.4");
+  const auto third = phase1::parse_second_layer("", 3);
+  CHECK(phase1::parse_second_layer(third.text(), 3).a == third.a);
   CHECK_THROWS_AS(phase1::parse_second_layer("fixed:1,2,3", 2), InputError);
   CHECK_THROWS_AS(phase1::parse_second_layer("fixed:1,x", 2), InputError);
   CHECK_THROWS_AS(phase1::parse_second_layer("", 0), InputError);
@@ -222,6 +226,7 @@ namespace {
 double equation_residual(const phase1::TeacherNodes& teacher, const phase1::Network& net, double delta,
                          phase1::FixedPointOptions opt, const phase1::FixedPointBranch& x) {
   opt.max_iter = 1;
+  opt.polish_on_law_rule = false;
   opt.damping = 1.0;
   opt.anderson = 0;
   opt.newton_after = 0;
@@ -243,6 +248,7 @@ void check_solvers_agree(const phase1::TeacherNodes& teacher, const phase1::Netw
   base.law_rule.hermite_points = 3;
   base.max_iter = 5000;
   base.stall_window = 0;
+  base.polish_on_law_rule = false;  // the solvers on the iteration rule are compared here
   phase1::FixedPointOptions plain = base, anderson = base, newton = base;
   plain.anderson = 0;
   plain.newton_after = 0;
@@ -286,5 +292,59 @@ TEST_CASE("accelerated fixed-point solvers reach the plain iteration's fixed poi
     opt.hard = {1};
     opt.xi_points = 12;
     check_solvers_agree(teacher, net, 2.0, opt);
+  }
+}
+
+// softplus m = 2, ridge 0.2, y = min(z², 4) near the interpolation range (δ ≈ m): the prox is
+// non-convex on a large part of the law, and on a coarse h rule the discretised map is
+// discontinuous there (a 12² rule stalled at residuals 1e-2..3e-1 for δ = 1.4, 1.8, 2, 2.4). The
+// automatic rule (with its escalation to finer rules) must solve the equations at every δ, and the
+// polish must carry the solution to the law's rule (here 20², Gauss–Hermite); independent check:
+// the residual of one plain application of T at the returned solution on the law's rule.
+TEST_CASE("fixed point converges for softplus m = 2 near interpolation", "[phase1][fixed-point][validation]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"), {0.7, 0.4});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  opt.law_rule.hermite_points = 20;
+  for (double delta : {1.4, 1.8, 2.0, 2.4}) {
+    CAPTURE(delta);
+    const auto r = phase1::solve_fixed_point(teacher, net, delta, opt);
+    REQUIRE(r.status == Status::success);
+    CHECK(r.law_consistent);
+    phase1::FixedPointOptions law_rule = opt;
+    law_rule.xi_points = 20;
+    CHECK(equation_residual(teacher, net, delta, law_rule, r.branches[r.chosen]) < 1e-8);
+  }
+}
+
+// The returned law must satisfy the stationary-point equations on its own nodes (the polish on the
+// law's rule): λQ = −E[uF] and δΓ = (λ + E[D(1 + ΓD)^{-1}])^{-1}, evaluated directly from the
+// law's nodes with Network::derivatives — independent of the solver's map. Before the polish the
+// law (composite rule) was evaluated at the 40-node Gauss–Hermite solution: Q = 1.575 against 1.744.
+// log cosh m = 1, ridge 0.05, y = min(z², 4) (issue 5's example), δ = 8 and 24.
+TEST_CASE("fixed-point law satisfies the equations on its own nodes", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.05;
+  opt.hard = {0};
+  for (double delta : {8.0, 24.0}) {
+    CAPTURE(delta);
+    const auto r = phase1::solve_fixed_point(teacher, net, delta, opt);
+    REQUIRE(r.status == Status::success);
+    REQUIRE(r.law_consistent);
+    REQUIRE(r.nonglobal_mass == 0.0);
+    const auto& b = r.branches[r.chosen];
+    double EuF = 0.0, EDres = 0.0;
+    for (std::size_t i = 0; i < r.law.size(); ++i) {
+      double F = 0.0, D = 0.0;
+      net.derivatives(r.law.y[i], &r.law.u[i], &F, &D);
+      EuF += r.law.w[i] * r.law.u[i] * F;
+      EDres += r.law.w[i] * D / (1.0 + b.Gamma[0] * D);
+    }
+    CHECK(opt.ridge * b.Q[0] + EuF == Approx(0.0).margin(1e-9));
+    CHECK(delta * b.Gamma[0] * (opt.ridge + EDres) == Approx(1.0).margin(1e-9));
   }
 }

@@ -38,7 +38,16 @@ struct FixedPointOptions {
   // A start is abandoned (not_converged) when its best residual has not halved over the last
   // stall_window iterations and halving once per window could not reach tol within max_iter;
   // 0 disables the test.
-  int stall_window = 300;
+  int stall_window = 100;
+  // When no start converges on the automatic iteration rule (xi_points = 0), retry with up to this
+  // many finer rules (points per axis + e·max(1, points/4), e = 1, 2, …; each from the failed
+  // start with the lowest residual): the discretised map is discontinuous where a node's prox switches
+  // minimum, and a finer rule shrinks the jumps (fixed_point.cpp). 0..4.
+  int escalations = 2;
+  // After convergence on the iteration rule, continue the iteration on the law's rule (law_rule)
+  // from that solution, so that the returned law satisfies the equations on its own nodes
+  // (FixedPointResult::law_consistent). Off: the law is evaluated at the iteration rule's solution.
+  bool polish_on_law_rule = true;
   double damping = 0.5;         // step of the damped iteration X ← X + damping (T(X) − X), in (0, 1]
   int anderson = 5;             // Anderson acceleration depth (0: plain damped iteration)
   // After this many damped/Anderson steps without convergence, switch to Newton on T(X) − X with a
@@ -62,7 +71,7 @@ struct FixedPointOptions {
   void validate(int k, int m) const;  // throws InputError naming the field
 };
 
-// Default Gauss–Hermite nodes per axis for h in the iteration: 40, 12, 6, 4, 3, 3, 3, 3 for
+// Default Gauss–Hermite nodes per axis for h in the iteration: 40, 16, 6, 4, 3, 3, 3, 3 for
 // m = 1..8 (the iteration needs smooth moments only; the law uses FixedPointOptions::law_rule).
 int default_iteration_points(int m);
 
@@ -88,6 +97,15 @@ struct FixedPointResult {
   int chosen = -1;              // index into branches (0 when any start converged)
   bool unique = true;           // all converged starts agree (modulo neuron sign/permutation)
   bool uniqueness_checked = false;  // false when only the warm start was run
+  int iteration_points = 0;     // Gauss–Hermite nodes per axis of the rule the solution was found on
+  bool escalated = false;       // the automatic rule failed and a finer one (escalations) succeeded
+  // The solution was continued to convergence on the law's rule (polish_on_law_rule): the law's
+  // moments satisfy the equations to `tol`. False when the polish did not converge (then the law
+  // is evaluated at the iteration rule's solution; polish_residual says how far off it is) or was
+  // not run.
+  bool law_consistent = false;
+  double polish_residual = 0.0;
+  int polish_iterations = 0;
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
   // equations used local minimisers there; rerun with prox_global_iteration).
   double nonglobal_mass = 0.0;
