@@ -108,26 +108,49 @@ double Activation::d2(double x) const {
   return 0.0;
 }
 
-double Activation::value_and_d1(double x, double* d1) const {
+double Activation::value_d1_d2(double x, double* d1, double* d2) const {
   switch (kind_) {
     case Kind::tanh: {
       const double t = std::tanh(x);
       *d1 = 1.0 - t * t;
+      *d2 = -2.0 * t * *d1;
       return t;
     }
     case Kind::logcosh: {
-      // e = e^{−2|x|}: log cosh x = |x| + log1p(e) − log 2 and tanh|x| = (1 − e)/(1 + e).
+      // e = e^{−2|x|}: tanh|x| = (1 − e)/(1 + e), sech² x = 4e/(1 + e)² (no cancellation).
       const double ax = std::fabs(x);
       const double e = std::exp(-2.0 * ax);
       const double t = (1.0 - e) / (1.0 + e);
       *d1 = x < 0 ? -t : t;
+      *d2 = 4.0 * e / ((1.0 + e) * (1.0 + e));
       return ax + std::log1p(e) - std::log(2.0);
     }
     case Kind::softplus: {
-      // e = e^{−|x|}: softplus x = max(x, 0) + log1p(e), σ'(x) = sigmoid(x).
+      // e = e^{−|x|}: σ' = sigmoid(x), σ'' = e/(1 + e)².
       const double e = std::exp(-std::fabs(x));
       *d1 = x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      *d2 = e / ((1.0 + e) * (1.0 + e));
       return (x > 0 ? x : 0.0) + std::log1p(e);
+    }
+    case Kind::erf: {
+      *d1 = 2.0 * kInvSqrt2Pi * std::exp(-0.5 * x * x);
+      *d2 = -x * *d1;
+      return std::erf(x * kInvSqrt2);
+    }
+    default:
+      *d2 = this->d2(x);
+      return value_and_d1(x, d1);
+  }
+}
+
+double Activation::value_and_d1(double x, double* d1) const {
+  switch (kind_) {
+    case Kind::tanh:
+    case Kind::logcosh:
+    case Kind::softplus:
+    case Kind::erf: {
+      double d2 = 0.0;  // σ'' costs a few flops more; the transcendental work is shared
+      return value_d1_d2(x, d1, &d2);
     }
     case Kind::hermite: {
       // He_n and He_{n−1} from one recurrence; He_n' = n He_{n−1}.

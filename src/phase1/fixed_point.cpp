@@ -702,7 +702,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // Hessian is that of a point that is not stationary. The iteration rule (Gauss–Hermite) and the
   // law rule (composite for m = 1, 33² for m = 2) give fixed points that differ by the quadrature
   // error, which is not small for non-convex proxes: log cosh m = 1, ridge 0.05, min(z², 4), δ = 8:
-  // Q = 1.575 on the 40-node iteration rule, 1.744 on the 256-node composite law rule, and the law
+  // Q = 2.032 on the 40-node iteration rule, 2.125 on the 256-node composite law rule (independent
+  // solve, tools/ref_fixed_point.py: 2.129 ± 0.002), and the law
   // of the unpolished point has a Hessian bulk edge of −0.077 (flagged unstable) where the
   // self-consistent law's edge is +6e-8 (measured with `nn --phase1 fixed-point --delta 8,16,24`).
   if (!converged.empty() && options.polish_on_law_rule) {

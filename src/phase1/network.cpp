@@ -126,9 +126,10 @@ double Network::derivatives(double y, const double* u, double* F, double* D, dou
   double J[kMaxWidth], c2[kMaxWidth];
   double f = 0.0;
   for (int j = 0; j < m; ++j) {
-    f += a_[j] * activation_.value(u[j]);
-    J[j] = a_[j] * activation_.d1(u[j]);
-    c2[j] = a_[j] * activation_.d2(u[j]);
+    double s1 = 0.0, s2 = 0.0;
+    f += a_[j] * activation_.value_d1_d2(u[j], &s1, &s2);
+    J[j] = a_[j] * s1;
+    c2[j] = a_[j] * s2;
   }
   const double l1 = loss_.d1(y, f);
   if (loss) *loss = loss_.value(y, f);

@@ -157,3 +157,20 @@ TEST_CASE("Activation and loss derivatives match finite differences", "[model][a
     }
   }
 }
+
+// The fused evaluation (one tanh/exp for σ, σ', σ'') must equal the separate ones up to round-off,
+// also far in the tails where 1 − tanh² cancels (there the fused sech² = 4e/(1 + e)² is the more
+// accurate; the separate d2 loses relative accuracy but not absolute).
+TEST_CASE("fused activation value, d1, d2 equal the separate ones", "[model][activation]") {
+  for (const char* name : {"tanh", "erf", "quadratic", "he:3", "softplus", "logcosh", "relu"}) {
+    const auto a = model::Activation::parse(name);
+    for (double x : {-40.0, -7.5, -2.3, -0.7, 0.0, 1e-9, 0.4, 1.9, 9.0, 40.0}) {
+      INFO(name << " at " << x);
+      double d1 = 0.0, d2 = 0.0;
+      const double v = a.value_d1_d2(x, &d1, &d2);
+      CHECK(v == Approx(a.value(x)).epsilon(1e-14).margin(1e-300));
+      CHECK(d1 == Approx(a.d1(x)).epsilon(1e-14).margin(1e-15));
+      CHECK(d2 == Approx(a.d2(x)).epsilon(1e-13).margin(1e-15));
+    }
+  }
+}

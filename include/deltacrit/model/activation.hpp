@@ -20,6 +20,9 @@ class Activation {
   // σ(x), and σ'(x) in *d1, sharing the transcendental work (one tanh/exp instead of two); equal
   // to value() and d1() up to rounding. For the simulator's per-sample loops.
   double value_and_d1(double x, double* d1) const;
+  // σ(x), σ'(x) and σ''(x) from one evaluation of the transcendental function (tanh, log cosh,
+  // softplus, erf); equal to value/d1/d2 up to round-off.
+  double value_d1_d2(double x, double* d1, double* d2) const;
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
 
