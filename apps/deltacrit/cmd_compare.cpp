@@ -27,6 +27,7 @@
 #include "deltacrit/spectral/spectral_method.hpp"
 #include "output.hpp"
 #include "plot.hpp"
+#include "simulate_command.hpp"
 
 namespace deltacrit::cli {
 namespace {
@@ -450,14 +451,6 @@ KindSetup se_setup(const CompareArgs& args, const simulate::GampOptions& gamp, i
   }
   s.prediction_extra["delta_alg"] = number_or_inf(s.threshold, "delta_alg");
   return s;
-}
-
-simulate::SpectralOptions::Solver parse_solver(const std::string& s) {
-  using S = simulate::SpectralOptions::Solver;
-  if (s == "auto") return S::automatic;
-  if (s == "lanczos") return S::lanczos;
-  if (s == "dense") return S::dense;
-  throw InputError("--solver", "--solver: '" + s + "' is not recognised (accepted: auto, lanczos, dense)");
 }
 
 KindSetup spectral_setup(const CompareArgs& args, const std::string& preprocess, const std::string& solver,

@@ -38,6 +38,14 @@ extern "C" void on_sigint(int) { g_interrupted.store(true); }
 
 }  // namespace
 
+simulate::SpectralOptions::Solver parse_solver(const std::string& s) {
+  using S = simulate::SpectralOptions::Solver;
+  if (s == "auto") return S::automatic;
+  if (s == "lanczos") return S::lanczos;
+  if (s == "dense") return S::dense;
+  throw InputError("--solver", "--solver: '" + s + "' is not recognised (accepted: auto, lanczos, dense)");
+}
+
 void add_simulate_common_options(CLI::App& sub, SimulateCommon& c) {
   sub.add_option("--link", c.link, "Link y = g(z) as an expression in z or z1..z3 (required)")->required();
   sub.add_option("--noise", c.noise, "Output noise: none, gaussian:VAR, flip:EPS (+-1 labels), erase:EPS (drops the sample), resample:EPS");
@@ -232,14 +240,6 @@ nlohmann::json network_json(const NetworkArgs& a, const simulate::GdOptions& o) 
   return j;
 }
 
-simulate::SpectralOptions::Solver parse_solver(const std::string& s) {
-  using S = simulate::SpectralOptions::Solver;
-  if (s == "auto") return S::automatic;
-  if (s == "lanczos") return S::lanczos;
-  if (s == "dense") return S::dense;
-  throw InputError("--solver", "--solver: '" + s + "' is not recognised (accepted: auto, lanczos, dense)");
-}
-
 const SimulateKindRegistration spectral_registration{
     "spectral", "Top eigenvector(s) of D = (1/n) sum T(y_i) x_i x_i^T and their overlap with Theta*", 1,
     [](CLI::App& sub, CommandContext& ctx) {
@@ -311,9 +311,8 @@ const SimulateKindRegistration hessian_registration{
       sub.add_option("--dump-law", *dump, "Write the empirical (y_i, u_i, z_i, D_i) to FILE (single --delta and --seeds 1)");
       sub.callback([common, net, hopts, dump, &ctx] {
         net->test_size = 0;
-        sweep_options(*common);
-        simulate::HessianConfig cfg{make_gd_config(*common, *net), *hopts, *dump};
         const auto sweep = sweep_options(*common);
+        simulate::HessianConfig cfg{make_gd_config(*common, *net), *hopts, *dump};
         hopts->validate(common->d * net->width);
         if (!dump->empty() && (sweep.deltas.size() != 1 || sweep.seeds != 1)) {
           throw InputError("--dump-law", "--dump-law: writes the law of one run; give a single --delta value and --seeds 1");

@@ -24,6 +24,7 @@
 
 #include "command.hpp"
 #include "deltacrit/model/link.hpp"
+#include "deltacrit/simulate/spectral.hpp"
 #include "deltacrit/simulate/sweep.hpp"
 #include "output.hpp"
 
@@ -45,6 +46,8 @@ struct SimulateCommon {
 
 void add_simulate_common_options(CLI::App& sub, SimulateCommon& common);
 // Parsed --link and --noise (InputError naming "link"/"noise").
+// --solver of `simulate spectral` and `compare spectral`: auto, lanczos or dense (InputError otherwise).
+simulate::SpectralOptions::Solver parse_solver(const std::string& s);
 model::Link parse_common_link(const SimulateCommon& common);
 model::Noise parse_common_noise(const SimulateCommon& common);
 // Sweep options from the common ones (parses --delta; InputError naming the option).
