@@ -10,15 +10,13 @@
 #include "command.hpp"
 #include "deltacrit/alg/delta_alg.hpp"
 #include "deltacrit/model/link.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 
 namespace deltacrit::cli {
 namespace {
 
-struct AlgArgs {
-  std::string link;
-  int k = 0;
-  std::string noise = "none";
+struct AlgArgs : LinkArgs {
   double tol = 0.0;
   bool tol_given = false;  // else default_tol(k)
   bool closed_form = false;
@@ -33,7 +31,7 @@ struct AlgArgs {
 double default_tol(int k) { return k == 1 ? 1e-8 : (k == 2 ? 1e-5 : 1e-3); }
 
 void run(const AlgArgs& args, CommandContext& ctx) {
-  if (args.link.empty()) throw InputError("--link", "--link: give the link y = g(z), e.g. --link 'z1*z2'");
+  require_link(args);
   if (args.tol_given && (!(args.tol > 0.0) || args.tol > 0.1)) {
     throw InputError("--tol", fmt::format("--tol: {} is out of range (accepted: 0 < tol <= 0.1)", args.tol));
   }
@@ -75,10 +73,9 @@ const CommandRegistration registration{
     "alg", "delta_alg: weak-recovery threshold of GAMP / spectral methods, directions and staircase", 10,
     [](CLI::App& sub, CommandContext& ctx) {
       auto args = std::make_shared<AlgArgs>();
-      sub.add_option("--link", args->link, "Link y = g(z): an expression in z (k = 1) or z1..z3")->required();
-      sub.add_option("--k", args->k, "Number of latent directions (default: inferred from the variables)");
-      sub.add_option("--noise", args->noise,
-                     "Output noise: none, gaussian:VAR, flip:EPS (±1 labels), erase:EPS, resample:EPS");
+      LinkOptionFlags flags;
+      flags.k_range = false;  // an out-of-range --k is reported by Link::parse ("k = 4 is out of range ...")
+      add_link_options(sub, *args, flags);
       CLI::Option* tol = sub.add_option("--tol", args->tol, "Target relative accuracy of delta_alg, in (0, 0.1] (default by k: 1e-8, 1e-5, 1e-3 for k = 1, 2, 3)");
       sub.add_flag("--closed-form", args->closed_form, "Use a closed-form law when the link is recognised");
       add_format_option(sub, args->format, false);

@@ -25,6 +25,7 @@
 #include "deltacrit/simulate/spectral.hpp"
 #include "deltacrit/simulate/sweep.hpp"
 #include "deltacrit/spectral/spectral_method.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 #include "plot.hpp"
 #include "simulate_command.hpp"
@@ -37,12 +38,8 @@ std::atomic<bool> g_compare_interrupted{false};
 
 extern "C" void on_compare_sigint(int) { g_compare_interrupted.store(true); }
 
-struct CompareArgs {
-  std::string link;
-  int k = 0;
-  std::string noise = "none";
+struct CompareArgs : LinkArgs {
   std::string d = "800";  // one d or a list "400,800,1600"
-  std::string delta;
   int seeds = 4;
   std::uint64_t seed = 1;
   int threads = 1;
@@ -101,12 +98,15 @@ std::vector<int> parse_dims(const std::string& text) {
   return dims;
 }
 
-void add_common(CLI::App& sub, CompareArgs& a) {
-  sub.add_option("--link", a.link, "Link y = g(z) as an expression in z or z1..z3 (required)")->required();
-  sub.add_option("--k", a.k, "Number of latents (0: inferred from the link)")->check(CLI::Range(0, 3));
-  sub.add_option("--noise", a.noise, "Output noise: none, gaussian:VAR, flip:EPS, erase:EPS, resample:EPS");
+// `noise`: the noise forms of the kind's prediction and simulation (SE and GAMP: gaussian for k = 1 only).
+void add_common(CLI::App& sub, CompareArgs& a, NoiseForms noise) {
+  LinkOptionFlags flags;
+  flags.noise = noise;
+  flags.delta = Need::parser;
+  flags.delta_sets_n = true;
+  add_link_options(sub, a, flags);
   sub.add_option("--d", a.d, "Dimension d >= 2, or a list '400,800,1600' (thresholds extrapolated to d -> inf) (default 800)");
-  sub.add_option("--delta", a.delta, "Sample ratio delta = n/d: list 'a,b,c' or A:B:STEP (required)")->required();
+  add_delta_option(sub, a, flags);
   sub.add_option("--seeds", a.seeds, "Seeds per delta and d (default 4)");
   sub.add_option("--seed", a.seed, "User seed of the simulation (default 1)");
   sub.add_option("--threads", a.threads, "Threads of the simulation kernels, 1..64 (default 1)");
@@ -498,7 +498,7 @@ const CommandRegistration registration{
         auto args = std::make_shared<CompareArgs>();
         auto gamp = std::make_shared<simulate::GampOptions>();
         auto directions = std::make_shared<int>(0);
-        add_common(*se, *args);
+        add_common(*se, *args, NoiseForms::gaussian_k1_only);
         se->add_option("--max-iter", gamp->max_iterations, "GAMP iterations at most (default 300)");
         se->add_option("--tol", gamp->tol, "GAMP stopping tolerance on Q = W^T W / d (default 1e-6)");
         se->add_option("--damping", gamp->damping, "GAMP damping in (0, 1] (default 1)");
@@ -518,7 +518,7 @@ const CommandRegistration registration{
         auto preprocess = std::make_shared<std::string>("optimal");
         auto solver = std::make_shared<std::string>("auto");
         auto opts = std::make_shared<simulate::SpectralOptions>();
-        add_common(*sp, *args);
+        add_common(*sp, *args, NoiseForms::all);
         sp->add_option("--preprocess", *preprocess, "T(y): optimal (default) or an expression in y");
         sp->add_option("--solver", *solver, "auto (default), lanczos or dense (d <= 4000)");
         sp->add_option("--nev", opts->nev, "Top eigenvectors (default 0 = k)");

@@ -16,16 +16,14 @@
 #include "deltacrit/model/link.hpp"
 #include "deltacrit/phase1/empirical.hpp"
 #include "deltacrit/phase1/fixed_point.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 #include "plot.hpp"
 
 namespace deltacrit::cli {
 namespace {
 
-struct NNArgs {
-  std::string link;
-  int k = 0;
-  std::string noise = "none";
+struct NNArgs : LinkArgs {
   std::string activation = "tanh";
   std::string loss = "square";
   int width = 1;
@@ -37,7 +35,6 @@ struct NNArgs {
   std::string hard;
   std::string phase1 = "init";
   bool find = false;
-  std::string delta;
   double delta_min = 0.05;
   double delta_max = 1000.0;
   int scan_per_decade = 6;
@@ -161,7 +158,7 @@ Setup make_setup(const NNArgs& args) {
     if (link_text.empty()) link_text = "(from law file)";
     provider = hessian::constant_law(std::move(emp.law), "empirical");
   } else {
-    if (args.link.empty()) throw InputError("--link", "--link: give the link, e.g. --link 'z^2'");
+    require_link(args);
     const model::Link link = model::Link::parse(args.link, args.k);
     k = link.k();
     try {
@@ -510,9 +507,9 @@ const CommandRegistration registration{
     "nn", "delta_NN: Hessian phase transition of a two-layer network at a phase-1 point (BBP outlier, escape)", 40,
     [](CLI::App& sub, CommandContext& ctx) {
       auto args = std::make_shared<NNArgs>();
-      sub.add_option("--link", args->link, "Link y = g(z) as an expression in z or z1..z3 (not needed with empirical:FILE)");
-      sub.add_option("--k", args->k, "Number of latents (0: inferred from the link)")->check(CLI::Range(0, 3));
-      sub.add_option("--noise", args->noise, "Output noise: none, gaussian:VAR, flip:EPS, erase:EPS, resample:EPS");
+      LinkOptionFlags flags;
+      flags.link = Need::command_unless_empirical;
+      add_link_options(sub, *args, flags);
       sub.add_option("--activation", args->activation, "relu, tanh, erf, quadratic, he:K, softplus, logcosh (default tanh)");
       sub.add_option("--loss", args->loss, "square (default) or logistic (labels +-1)");
       sub.add_option("--width", args->width, "Width m, 1..8 (default 1)")->each([args](const std::string&) { args->width_given = true; });
@@ -523,7 +520,7 @@ const CommandRegistration registration{
       sub.add_option("--hard", args->hard, "Hard latent directions, 1-based, e.g. 2,3 (default: the directions the alg analysis does not classify trivial; the law file's for empirical:FILE)");
       sub.add_option("--phase1", args->phase1, "Phase-1 law: init (default), fixed-point, empirical:FILE");
       sub.add_flag("--find", args->find, "Compute delta_BBP and delta_NN (default when --delta is not given)");
-      sub.add_option("--delta", args->delta, "Points: list 'a,b,c' or A:B:STEP");
+      add_delta_option(sub, *args, flags);
       sub.add_option("--delta-min", args->delta_min, "Lower end of the threshold scan (default 0.05)");
       sub.add_option("--delta-max", args->delta_max, "Upper end of the threshold scan (default 1000)");
       sub.add_flag("--full-scan", args->full_scan, "Scan up to --delta-max to find where the negative outlier disappears again (delta_nn_end)");

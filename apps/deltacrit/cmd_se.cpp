@@ -12,17 +12,14 @@
 #include "deltacrit/alg/se.hpp"
 #include "deltacrit/core/grid.hpp"
 #include "deltacrit/model/link.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 #include "plot.hpp"
 
 namespace deltacrit::cli {
 namespace {
 
-struct SEArgs {
-  std::string link;
-  int k = 0;
-  std::string noise = "none";
-  std::string delta;
+struct SEArgs : LinkArgs {
   bool iterate = false;
   double seed = 1e-4;
   double damping = 1.0;
@@ -50,8 +47,8 @@ nlohmann::json matrix_json(const Eigen::MatrixXd& M) {
 
 void run(const SEArgs& args, CommandContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (args.link.empty()) throw InputError("--link", "--link: give the link y = g(z), e.g. --link 'abs(z)'");
-  if (args.delta.empty()) throw InputError("--delta", "--delta: give the points, e.g. --delta 0.4:1.6:0.05 or --delta 1.0");
+  require_link(args);
+  require_delta(args);
   const auto link = model::Link::parse(args.link, args.k);
   const auto noise = model::Noise::parse(args.noise);
   const auto deltas = parse_grid(args.delta, "--delta", 0.0, true, 1e6, 10000);
@@ -273,10 +270,12 @@ const CommandRegistration registration{
     "se", "Bayes-GAMP state evolution: overlap q*(delta) / M*(delta), delta_alg, spinodal", 20,
     [](CLI::App& sub, CommandContext& ctx) {
       auto args = std::make_shared<SEArgs>();
-      sub.add_option("--link", args->link, "Link y = g(z) as an expression in z (k = 1) or z1..z3 (required)");
-      sub.add_option("--k", args->k, "Number of latents (0: inferred from the link)")->check(CLI::Range(0, 3));
-      sub.add_option("--noise", args->noise, "Output noise: none, gaussian:VAR (k = 1), flip:EPS, erase:EPS, resample:EPS");
-      sub.add_option("--delta", args->delta, "Points: A:B:STEP or a list 'a,b,c' (each > 0; required)");
+      LinkOptionFlags flags;
+      flags.link = Need::command;
+      flags.noise = NoiseForms::gaussian_k1_only;
+      flags.delta = Need::command;
+      add_link_options(sub, *args, flags);
+      add_delta_option(sub, *args, flags);
       sub.add_flag("--iterate", args->iterate, "k = 1: also run the damped iteration q <- delta h/(1 + delta h) per point");
       sub.add_option("--seed", args->seed, "Symmetry-breaking start q_0 (k = 1) or M_0 = seed*I (k >= 2), in (0, 1); default 1e-4");
       sub.add_option("--damping", args->damping, "Damping eta in (0, 1] of the iteration (default 1: undamped)");

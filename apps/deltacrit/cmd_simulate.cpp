@@ -46,11 +46,15 @@ simulate::SpectralOptions::Solver parse_solver(const std::string& s) {
   throw InputError("--solver", "--solver: '" + s + "' is not recognised (accepted: auto, lanczos, dense)");
 }
 
-void add_simulate_common_options(CLI::App& sub, SimulateCommon& c) {
-  sub.add_option("--link", c.link, "Link y = g(z) as an expression in z or z1..z3 (required)")->required();
-  sub.add_option("--noise", c.noise, "Output noise: none, gaussian:VAR, flip:EPS (+-1 labels), erase:EPS (drops the sample), resample:EPS");
+void add_simulate_common_options(CLI::App& sub, SimulateCommon& c, NoiseForms noise) {
+  LinkOptionFlags flags;
+  flags.k = false;
+  flags.noise = noise;
+  flags.delta = Need::parser;
+  flags.delta_sets_n = true;
+  add_link_options(sub, c, flags);
   sub.add_option("--d", c.d, "Dimension d >= 2 (default 800)");
-  sub.add_option("--delta", c.delta, "Sample ratio delta = n/d: list 'a,b,c' or A:B:STEP (required); n = round(delta*d)")->required();
+  add_delta_option(sub, c, flags);
   sub.add_option("--seeds", c.seeds, "Independent seeds per delta (default 1); results are mean +- standard error");
   sub.add_option("--seed", c.seed, "User seed (default 1); seed index s uses stream s of it at every delta");
   sub.add_option("--threads", c.threads, "Threads for the row-parallel kernels, 1..64 (default 1); results do not depend on it");

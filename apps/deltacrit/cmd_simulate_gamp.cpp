@@ -14,7 +14,7 @@ const SimulateKindRegistration gamp_registration{
     [](CLI::App& sub, CommandContext& ctx) {
       auto common = std::make_shared<SimulateCommon>();
       auto opts = std::make_shared<simulate::GampOptions>();
-      add_simulate_common_options(sub, *common);
+      add_simulate_common_options(sub, *common, NoiseForms::gaussian_k1_only);
       sub.add_option("--max-iter", opts->max_iterations, "GAMP iterations at most (default 300)");
       sub.add_option("--tol", opts->tol, "Stop when ||Q_{t+1} - Q_t||_F < tol, Q = W^T W / d (default 1e-6)");
       sub.add_option("--damping", opts->damping, "Damping eta in (0, 1] (default 1: undamped)");

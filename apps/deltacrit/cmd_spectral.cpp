@@ -11,18 +11,15 @@
 #include "deltacrit/core/grid.hpp"
 #include "deltacrit/model/link.hpp"
 #include "deltacrit/spectral/spectral_method.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 #include "plot.hpp"
 
 namespace deltacrit::cli {
 namespace {
 
-struct SpectralArgs {
-  std::string link;
-  int k = 0;
-  std::string noise = "none";
+struct SpectralArgs : LinkArgs {
   std::string preprocess = "optimal";
-  std::string delta;
   bool find_threshold = false;
   double tol = 1e-8;
   bool channel_law = false;
@@ -38,7 +35,7 @@ nlohmann::json maybe(double v, bool defined, const char* what) {
 
 void run(const SpectralArgs& args, CommandContext& ctx) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (args.link.empty()) throw InputError("--link", "--link: give the link y = g(z), e.g. --link 'z^2'");
+  require_link(args);
   const auto link = model::Link::parse(args.link, args.k);
   const auto noise = model::Noise::parse(args.noise);
   std::vector<double> deltas;
@@ -156,12 +153,12 @@ const CommandRegistration registration{
     "spectral", "Spectral methods D = (1/n) sum T(y) x x^T: outlier, top eigenvalue, overlap, threshold delta_T", 30,
     [](CLI::App& sub, CommandContext& ctx) {
       auto args = std::make_shared<SpectralArgs>();
-      sub.add_option("--link", args->link, "Link y = g(z) as an expression in z (k = 1) or z1..z3 (required)");
-      sub.add_option("--k", args->k, "Number of latents (0: inferred from the link)")->check(CLI::Range(0, 3));
-      sub.add_option("--noise", args->noise, "Output noise: none, gaussian:VAR, flip:EPS, erase:EPS, resample:EPS");
+      LinkOptionFlags flags;
+      flags.link = Need::command;
+      add_link_options(sub, *args, flags);
       sub.add_option("--preprocess", args->preprocess,
                      "T(y): optimal (1 - 1/E[z^2|y], default), mm (Mondelli-Montanari, delta-dependent), or an expression in y");
-      sub.add_option("--delta", args->delta, "Points: A:B:STEP or a list 'a,b,c' (each > 0)");
+      add_delta_option(sub, *args, flags);
       sub.add_flag("--find-threshold", args->find_threshold, "Report delta_T (always computed; kept for scripts)");
       sub.add_option("--tol", args->tol, "Accuracy of the law of y when the generic channel law is used (default 1e-8)");
       sub.add_flag("--channel-law", args->channel_law, "Use the generic channel law of the alg module instead of the z-space rule");

@@ -26,15 +26,14 @@
 #include "deltacrit/model/link.hpp"
 #include "deltacrit/simulate/spectral.hpp"
 #include "deltacrit/simulate/sweep.hpp"
+#include "link_options.hpp"
 #include "output.hpp"
 
 namespace deltacrit::cli {
 
-struct SimulateCommon {
-  std::string link;            // --link (required)
-  std::string noise = "none";  // --noise
+// --link and --delta are required; there is no --k (k is inferred from the link).
+struct SimulateCommon : LinkArgs {
   int d = 800;                 // --d
-  std::string delta;           // --delta (required): list or A:B:STEP
   int seeds = 1;               // --seeds
   std::uint64_t seed = 1;      // --seed
   int threads = 1;             // --threads
@@ -44,7 +43,8 @@ struct SimulateCommon {
   std::string out;
 };
 
-void add_simulate_common_options(CLI::App& sub, SimulateCommon& common);
+// `noise`: the noise forms the kind supports (GAMP: gaussian for k = 1 only).
+void add_simulate_common_options(CLI::App& sub, SimulateCommon& common, NoiseForms noise = NoiseForms::all);
 // Parsed --link and --noise (InputError naming "link"/"noise").
 // --solver of `simulate spectral` and `compare spectral`: auto, lanczos or dense (InputError otherwise).
 simulate::SpectralOptions::Solver parse_solver(const std::string& s);
