@@ -363,7 +363,9 @@ SweepReport run_sweep(const SweepOptions& options, const SeedKind& kind, const P
   }
   Status st = report.points.empty() ? Status::not_computed : Status::success;
   for (const auto& p : report.points) st = worst(st, p.status);
-  if (report.budget_exhausted && st == Status::success) st = Status::not_converged;
+  // A sweep stopped early (Ctrl-C or --max-seconds) did not compute every requested point: its
+  // status is not success even when the finished points all are.
+  if ((report.budget_exhausted || report.interrupted) && st == Status::success) st = Status::not_converged;
   report.status = st;
   if (report.points.size() >= 3) {
     std::vector<double> ds;

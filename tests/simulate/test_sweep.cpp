@@ -76,6 +76,7 @@ TEST_CASE("simulate/sweep: failed seeds are counted, not averaged; interruption 
   };
   const SweepReport rep = run_sweep(opts, kind, {}, &stop);
   CHECK(rep.interrupted);
+  CHECK(rep.status != Status::success);
   REQUIRE(rep.points.size() == 2);
   CHECK(rep.points[0].seeds == 2);
   CHECK(rep.points[0].seeds_failed == 1);
@@ -86,6 +87,31 @@ TEST_CASE("simulate/sweep: failed seeds are counted, not averaged; interruption 
   CHECK(j.at("interrupted") == true);
   CHECK(j.at("points").size() == 2);
   CHECK(j.at("points")[0].at("runs")[1].at("message") == "diverged at step 3");
+}
+
+// An interrupted sweep has not computed every requested δ: its status must not be success even
+// when every finished seed succeeded (the same sweep run to the end is success).
+TEST_CASE("simulate/sweep: an interrupted sweep of successful seeds is not success", "[simulate][sweep]") {
+  SweepOptions opts;
+  opts.d = 10;
+  opts.deltas = {1.0, 2.0};
+  opts.seeds = 2;
+  for (bool interrupt : {false, true}) {
+    CAPTURE(interrupt);
+    std::atomic<bool> stop{false};
+    int calls = 0;
+    const SeedKind kind = [&](const SeedContext&) {
+      SeedResult r;
+      r.status = Status::success;
+      r.overlap = 0.5;
+      if (interrupt && ++calls == 1) stop.store(true);
+      return r;
+    };
+    const SweepReport rep = run_sweep(opts, kind, {}, &stop);
+    CHECK(rep.interrupted == interrupt);
+    CHECK(rep.status == (interrupt ? Status::not_converged : Status::success));
+    CHECK(report_json(rep, {}, "test").at("status") == (interrupt ? "not_converged" : "success"));
+  }
 }
 
 TEST_CASE("simulate/sweep: JSON carries the keys of issue 4", "[simulate][sweep]") {
