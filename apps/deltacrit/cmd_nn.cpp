@@ -405,7 +405,10 @@ void run(const NNArgs& args, CommandContext& ctx) {
     q["escape_time_per_log_d"] = nullable(p.escape_time_per_log_d, "escape time");
     q["escape_time_relative_per_log_d"] = nullable(p.escape_time_relative_per_log_d, "escape time");
     q["outliers"] = p.outliers;
-    if (phase1_kind == "fixed-point") q["phase1_stable"] = !p.phase1_unstable;
+    if (phase1_kind == "fixed-point") {
+      q["phase1_stable"] = !p.phase1_unstable;
+      q["law_consistent"] = p.phase1_law_consistent;
+    }
     if (!p.message.empty()) q["message"] = p.message;
     pts.push_back(q);
   }

@@ -50,7 +50,7 @@ spectral::WeightLaw merge_equal_D(const spectral::WeightLaw& law) {
   std::vector<long long> key(mm);
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t e = 0; e < mm; ++e) key[e] = std::llround(law.D[i * mm + e] / quantum);
-    const auto [it, inserted] = index.emplace(key, W.size());
+    const auto [it, inserted] = index.try_emplace(key, W.size());
     if (inserted) {
       W.push_back(0.0);
       Z.insert(Z.end(), static_cast<std::size_t>(kh) * kh, 0.0);
@@ -168,8 +168,7 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   for (std::size_t i = 0; i < n; ++i) {
     const double* u = &law.u[i * m];
     double* Di = &out.D[i * m * m];
-    net.derivatives(law.y[i], u, F, Di);
-    const double l1 = net.loss_d1(law.y[i], u);
+    const double l1 = net.loss().d1(law.y[i], net.derivatives(law.y[i], u, F, Di));
     const double w = law.w[i];
     l1sq += w * l1 * l1;
     ysq += w * law.y[i] * law.y[i];
@@ -184,8 +183,19 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
     }
     for (int j = 0; j < m; ++j)
       for (int l = 0; l < m; ++l) D(j, l) = Di[j * m + l];
-    eig.compute(D, Eigen::EigenvaluesOnly);
-    const double lo = eig.eigenvalues()(0), hi = eig.eigenvalues()(m - 1);
+    double lo = 0.0, hi = 0.0;
+    if (m == 1) {
+      lo = hi = D(0, 0);
+    } else if (m == 2) {
+      // Closed form (Eigen's solver for a dynamic 2×2 was 8 % of a softplus m = 2 `nn --find`).
+      const double mid = 0.5 * (D(0, 0) + D(1, 1)), rad = std::hypot(0.5 * (D(0, 0) - D(1, 1)), D(0, 1));
+      lo = mid - rad;
+      hi = mid + rad;
+    } else {
+      eig.compute(D, Eigen::EigenvaluesOnly);
+      lo = eig.eigenvalues()(0);
+      hi = eig.eigenvalues()(m - 1);
+    }
     node_min[i] = lo;
     node_radius[i] = 0.0;
     for (int a = 0; a < k; ++a) node_radius[i] = std::max(node_radius[i], std::fabs(law.z[i * k + a]));
@@ -246,6 +256,7 @@ PointResult Analyzer::evaluate(double delta) {
     LawAt at = provider_(delta);
     p.branch = at.branch;
     stationary = at.stationary;
+    p.phase1_law_consistent = at.consistent;
     if (at.status != Status::success) {
       p.status = at.status;
       p.message = "phase1: " + at.message;
@@ -316,6 +327,12 @@ PointResult Analyzer::evaluate(double delta) {
     p.phase1_unstable = true;
     p.message = "phase1: the fixed point is unstable (Hessian bulk edge " + fmt(p.bulk_edge) +
                 " <= 0): it is not a local minimum of the risk, so its law is not the one gradient descent reaches";
+  }
+  if (!p.phase1_law_consistent) {
+    if (!p.message.empty()) p.message += "; ";
+    p.message += "warning: the phase-1 fixed point was not continued to convergence on the law's own rule, so the "
+                 "law satisfies the stationary-point equations only to the quadrature error of the iteration rule "
+                 "(see law.branch)";
   }
   if (p.law.hard_gradient > std::max(options_.hard_gradient_tol * std::max(1.0, p.law.rms_loss_d1),
                                      4.0 * p.law.hard_gradient_se)) {
@@ -479,11 +496,17 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   out.precision(5);
   const auto& b = r.branches[r.chosen];
   out << "fixed point ("
-      << (!r.uniqueness_checked ? "continued from the previous delta"
-                                : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken")
-      << ", " << b.iterations << " iterations on " << r.iteration_points << "^" << m
-      << (r.escalated ? " h nodes, a finer rule after the automatic one failed" : " h nodes")
-      << (r.law_consistent ? ", then continued on the law's rule" : "")
+      << (!r.uniqueness_checked ? "continued from a nearby delta"
+                                : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken");
+  if (r.continued_from) {
+    out << ", " << b.iterations << " iterations on the law's rule from "
+        << (r.continued_from == 1 ? "the secant predictor" : "the nearby solution");
+  } else {
+    out << ", " << b.iterations << " iterations on " << r.iteration_points << "^" << m
+        << (r.escalated ? " h nodes, a finer rule after the automatic one failed" : " h nodes")
+        << (r.law_consistent ? ", then continued on the law's rule" : "");
+  }
+  out
       << "): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
   for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
   out << ")";
@@ -499,25 +522,46 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
 }  // namespace
 
 LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, phase1::FixedPointOptions options) {
+  // Continuation in δ: the solutions found so far (on the branch followed from the first δ) give
+  // the warm start (the one nearest in log δ) and the secant predictor through the two nearest —
+  // an interpolation inside a root bracket, an extrapolation along the scan (used up to twice the
+  // spacing of the two points; further out the nearest solution alone is the start).
   struct State {
     phase1::TeacherNodes teacher;
     phase1::Network net;
     phase1::FixedPointOptions options;
-    std::optional<phase1::FixedPointBranch> warm;
+    std::vector<std::pair<double, phase1::FixedPointBranch>> solved;
   };
-  auto state = std::make_shared<State>(State{std::move(teacher), std::move(net), std::move(options), std::nullopt});
+  auto state = std::make_shared<State>(State{std::move(teacher), std::move(net), std::move(options), {}});
   return [state](double delta) {
     LawAt at;
     at.depends_on_delta = true;
     at.stationary = true;
+    auto& solved = state->solved;
+    std::sort(solved.begin(), solved.end(), [delta](const auto& a, const auto& b) {
+      return std::fabs(std::log(a.first / delta)) < std::fabs(std::log(b.first / delta));
+    });
+    const phase1::FixedPointBranch* warm = solved.empty() ? nullptr : &solved[0].second;
+    std::optional<phase1::FixedPointBranch> predictor;
+    if (solved.size() >= 2 && solved[0].first != solved[1].first && solved[0].first != delta) {
+      const double spacing = std::fabs(std::log(solved[1].first / solved[0].first));
+      if (std::fabs(std::log(delta / solved[0].first)) <= 2.0 * spacing) {
+        predictor = phase1::secant_predictor(solved[0].second, solved[0].first, solved[1].second, solved[1].first, delta);
+      }
+    }
     const phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,
-                                                                 state->warm ? &*state->warm : nullptr);
+                                                                 warm, predictor ? &*predictor : nullptr);
     at.status = r.status;
     at.message = r.message;
     if (r.chosen >= 0) {
       at.law = r.law;
       at.branch = describe(r, state->net.width());
-      if (r.status == Status::success) state->warm = r.branches[r.chosen];
+      at.consistent = r.law_consistent;
+      if (r.status == Status::success) {
+        solved.emplace_back(delta, r.branches[r.chosen]);
+        // Bounded history: the nearest few are all the predictor uses.
+        if (solved.size() > 16) solved.erase(solved.begin() + 8, solved.end() - 1);
+      }
     }
     return at;
   };

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "deltacrit/gauss/hermite.hpp"
 
@@ -132,6 +133,15 @@ class FixedPointMapT final : public FixedPointMap {
     if (has_equal_second_layer_weights(net)) rotate_rule(net.width(), xi_);
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
+    std::map<double, std::size_t> index;
+    for (std::size_t t = 0; t < teacher.size(); ++t) {
+      const auto [it, inserted] = index.try_emplace(teacher.y[t], groups_.size());
+      if (inserted) groups_.push_back(Group{0.0, std::vector<double>(teacher.k, 0.0), {}});
+      Group& g = groups_[it->second];
+      g.weight += teacher.w[t];
+      for (int a = 0; a < teacher.k; ++a) g.weighted_z[a] += teacher.w[t] * teacher.z[t * teacher.k + a];
+      g.members.push_back(t);
+    }
   }
 
   std::size_t nodes() const { return teacher_.size() * xi_w_.size(); }
@@ -183,63 +193,54 @@ class FixedPointMapT final : public FixedPointMap {
     Vec h = Vec::Zero(m), u = Vec::Zero(m), F = Vec::Zero(m);
     Mat D = Mat::Zero(m, m);
     const Mat I = Mat::Identity(m, m);
-    // The prox depends on the teacher node only through (y, Mᵀz). Teacher nodes with Mᵀz = 0 (all
-    // nodes when every latent is hard) and equal y — the ± pairs of an even link, the atoms of a
-    // plateau — share their proxes: they are computed once per distinct y and reused.
-    struct Cached {
-      Vec u, F;
-      Mat D;
-      double lval;
-      bool converged, nonglobal;
-    };
-    std::map<double, std::vector<Cached>> cache;
-    for (std::size_t t = 0; t < teacher_.size(); ++t) {
-      const double* z = &teacher_.z[t * k];
-      const double y = teacher_.y[t];
+    // The prox depends on the teacher node only through (y, Mᵀz). When M = 0 (every latent hard,
+    // or the learned rows still at 0) teacher nodes with equal y — the ± pairs of an even link, the
+    // atoms of a plateau — share it: each group's proxes are computed once and enter the moments
+    // with the group's weight W and Σ w z (grouped_); law nodes are still written per teacher node.
+    const bool grouped = x.M.isZero(0.0);
+    const std::size_t units = grouped ? groups_.size() : teacher_.size();
+    for (std::size_t g = 0; g < units; ++g) {
+      const std::size_t t0 = grouped ? groups_[g].members.front() : g;
+      const double* z = &teacher_.z[t0 * k];
+      const double y = teacher_.y[t0];
+      const double wt = grouped ? groups_[g].weight : teacher_.w[t0];
       Vec mean = Vec::Zero(m);
-      for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
-      std::vector<Cached>* slot = nullptr;
-      bool reuse = false;
-      if (mean.isZero(0.0)) {
-        auto [it, inserted] = cache.try_emplace(y);
-        slot = &it->second;
-        reuse = !inserted;
+      if (!grouped) {
+        for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
       }
       for (std::size_t s = 0; s < xi_w_.size(); ++s) {
-        const double w = teacher_.w[t] * xi_w_[s];
+        const double w = wt * xi_w_[s];
+        h = mean;
+        for (int j = 0; j < m; ++j)
+          for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
         double lval = 0.0;
-        bool converged = true, nonglobal = false;
-        if (reuse) {
-          const Cached& c = (*slot)[s];
-          u = c.u;
-          F = c.F;
-          D = c.D;
-          lval = c.lval;
-          converged = c.converged;
-          nonglobal = c.nonglobal;
-        } else {
-          h = mean;
-          for (int j = 0; j < m; ++j)
-            for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
-          Vec ul = Vec::Zero(m);
-          converged = prox(y, h, Gamma, Ginv, axes, global_, u, lval, F, D, global_ ? &ul : nullptr);
-          if (global_) nonglobal = (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>());
-          if (slot) slot->push_back(Cached{u, F, D, lval, converged, nonglobal});
+        Vec ul = Vec::Zero(m);
+        const bool converged = prox(y, h, Gamma, Ginv, axes, global_, u, lval, F, D, global_ ? &ul : nullptr);
+        if (global_ && (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>())) {
+          out.nonglobal_mass += w;
         }
-        if (nonglobal) out.nonglobal_mass += w;
         if (!converged) out.prox_failures += w;
         if (!positive_definite(Ginv + D)) out.nonconvex_mass += w;
         loss += w * lval;
         EuF.noalias() += w * (u * F.transpose());
-        for (int a = 0; a < k; ++a) EzF.row(a) += w * z[a] * F.transpose();
+        if (grouped) {
+          const double* zw = &groups_[g].weighted_z[0];
+          for (int a = 0; a < k; ++a) EzF.row(a) += xi_w_[s] * zw[a] * F.transpose();
+        } else {
+          for (int a = 0; a < k; ++a) EzF.row(a) += w * z[a] * F.transpose();
+        }
         // D (I + Γ D)^{-1}, symmetric by the push-through identity.
         Mat IGD = I + Gamma * D;
         EDres.noalias() += w * (D * IGD.inverse());
         if (law) {
-          law->w.push_back(w);
-          law->y.push_back(y);
-          law->u.insert(law->u.end(), u.data(), u.data() + m);
-          law->z.insert(law->z.end(), z, z + k);
+          const std::size_t count = grouped ? groups_[g].members.size() : 1;
+          for (std::size_t i = 0; i < count; ++i) {
+            const std::size_t t = grouped ? groups_[g].members[i] : g;
+            law->w.push_back(teacher_.w[t] * xi_w_[s]);
+            law->y.push_back(y);
+            law->u.insert(law->u.end(), u.data(), u.data() + m);
+            law->z.insert(law->z.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+          }
         }
       }
     }
@@ -410,6 +411,13 @@ class FixedPointMapT final : public FixedPointMap {
   std::vector<double> xi_, xi_w_;
   std::vector<bool> hard_;
   bool global_ = false;
+  // Teacher nodes of equal label: total weight, Σ w z, members (see apply).
+  struct Group {
+    double weight;
+    std::vector<double> weighted_z;
+    std::vector<std::size_t> members;
+  };
+  std::vector<Group> groups_;
 };
 
 std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const Network& net, double delta,
@@ -422,6 +430,62 @@ std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const Netwo
 }
 
 double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
+
+// Forward-difference Jacobian of G(X) = T(X) − X over the free coordinates at x (G(x) = g given):
+// one application of T per column. Step √ε_T·(1 + |x|), ε_T ≈ 1e-13 the relative accuracy of T (the
+// prox is solved to 1e-12): the Jacobian is accurate to ~1e-6, enough for Newton steps that gain
+// 6 digits each. False when Γ is undefined at a perturbed point.
+bool fd_jacobian(const FixedPointMap& map, const Params& x, const Eigen::VectorXd& g, const std::vector<int>& free,
+                 Eigen::MatrixXd& J, int& evaluations) {
+  const Eigen::VectorXd xv = x.pack();
+  const int n = static_cast<int>(free.size());
+  J.resize(n, n);
+  for (int c = 0; c < n; ++c) {
+    const double step = 3e-7 * (1.0 + std::fabs(xv[free[c]]));
+    Eigen::VectorXd xp = xv;
+    xp[free[c]] += step;
+    Params p = x;
+    p.unpack(xp);
+    const MapOutput tp = map.apply(p, nullptr);
+    ++evaluations;
+    if (!tp.gamma_defined) return false;
+    const Eigen::VectorXd gp = tp.next.pack() - xp;
+    for (int r = 0; r < n; ++r) J(r, c) = (gp[free[r]] - g[free[r]]) / step;
+  }
+  return J.allFinite();
+}
+
+// Backtracking along a quasi-Newton direction dx (free coordinates): tries x + s·dx for
+// s = 1, 1/2, … (at most `tries` values, while evaluations < budget) and moves (x, xv, g, t,
+// residual) to the first admissible point where Γ is defined and ‖G‖∞ falls below `residual`.
+// Returns the step factor taken, or 0 when none was accepted.
+double backtrack(const FixedPointMap& map, const Eigen::VectorXd& dx, const std::vector<int>& free, int tries,
+                 int budget, int& evaluations, Params& x, Eigen::VectorXd& xv, Eigen::VectorXd& g, MapOutput& t,
+                 double& residual) {
+  if (!dx.allFinite()) return 0.0;
+  double s = 1.0;
+  for (int i = 0; i < tries && evaluations < budget; ++i, s *= 0.5) {
+    Eigen::VectorXd xt = xv;
+    for (std::size_t r = 0; r < free.size(); ++r) xt[free[r]] += s * dx[static_cast<Eigen::Index>(r)];
+    Params p = x;
+    p.unpack(xt);
+    if (!admissible(p)) continue;
+    MapOutput tt = map.apply(p, nullptr);
+    ++evaluations;
+    const Eigen::VectorXd gt = tt.next.pack() - xt;
+    if (!tt.gamma_defined || !gt.allFinite()) continue;
+    const double rt = max_norm(gt);
+    if (rt < residual) {
+      x = p;
+      xv = xt;
+      g = gt;
+      t = std::move(tt);
+      residual = rt;
+      return s;
+    }
+  }
+  return 0.0;
+}
 
 // Newton on G(X) = T(X) − X with a forward-difference Jacobian over the free coordinates (the
 // rows of M of the hard latents are 0 and T keeps them 0, so they are left out). Where ∂T has an
@@ -449,49 +513,13 @@ bool newton_polish(const FixedPointMap& map, Params& x, const std::vector<int>& 
       converged = true;
       return true;
     }
-    Eigen::MatrixXd J(n, n);
-    for (int c = 0; c < n; ++c) {
-      // Forward difference with step √ε_T·(1 + |x|), ε_T ≈ 1e-13 the relative accuracy of T (the
-      // prox is solved to 1e-12): the Jacobian is accurate to ~1e-6, enough for a Newton step
-      // that gains 6 digits per iteration.
-      const double step = 3e-7 * (1.0 + std::fabs(xv[free[c]]));
-      Eigen::VectorXd xp = xv;
-      xp[free[c]] += step;
-      Params p = x;
-      p.unpack(xp);
-      const MapOutput tp = map.apply(p, nullptr);
-      ++evaluations;
-      if (!tp.gamma_defined) return false;
-      const Eigen::VectorXd gp = tp.next.pack() - xp;
-      for (int r = 0; r < n; ++r) J(r, c) = (gp[free[r]] - g[free[r]]) / step;
-    }
+    Eigen::MatrixXd J;
+    if (!fd_jacobian(map, x, g, free, J, evaluations)) return false;
     Eigen::VectorXd gf(n);
     for (int r = 0; r < n; ++r) gf[r] = g[free[r]];
     const Eigen::VectorXd dx = J.colPivHouseholderQr().solve(-gf);
-    if (!dx.allFinite()) return false;
-    bool accepted = false;
-    for (double s = 1.0; s > 1e-3 && evaluations < budget; s *= 0.5) {
-      Eigen::VectorXd xt = xv;
-      for (int r = 0; r < n; ++r) xt[free[r]] += s * dx[r];
-      Params p = x;
-      p.unpack(xt);
-      if (!admissible(p)) continue;
-      const MapOutput tt = map.apply(p, nullptr);
-      ++evaluations;
-      if (!tt.gamma_defined) continue;
-      const Eigen::VectorXd gt = tt.next.pack() - xt;
-      if (!gt.allFinite()) continue;
-      const double rt = max_norm(gt);
-      if (rt < residual) {
-        x = p;
-        xv = xt;
-        g = gt;
-        residual = rt;
-        accepted = true;
-        break;
-      }
-    }
-    if (!accepted) return false;
+    // Step factors 1 … 2⁻⁹.
+    if (backtrack(map, dx, free, 10, budget, evaluations, x, xv, g, t, residual) == 0.0) return false;
   }
   converged = residual <= opt.tol * (1.0 + max_norm(xv));
   return converged;
@@ -511,6 +539,9 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
   Eigen::VectorXd x_prev, g_prev;
   // Stall test (FixedPointOptions::stall_window): best residual at the start of the current window.
   double window_best = std::numeric_limits<double>::infinity(), best = window_best;
+  // T applied at the final x (the converged point), so that its loss and masses need no extra
+  // application.
+  std::optional<MapOutput> at_x;
   for (int it = 1; it <= opt.max_iter; ++it) {
     if (opt.newton_after > 0 && !newton_tried && it > opt.newton_after) {
       // Anderson has not converged within newton_after steps: switch to Newton (newton_polish).
@@ -545,6 +576,7 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
     br.residual = max_norm(gv);
     if (t.gamma_defined && br.residual <= opt.tol * (1.0 + max_norm(xv))) {
       br.status = Status::success;
+      at_x = t;
       break;
     }
     best = std::min(best, br.residual);
@@ -601,11 +633,71 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
   br.M.assign(Mr.data(), Mr.data() + Mr.size());
   br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
   br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
-  const MapOutput final_map = map.apply(x, nullptr);
+  const MapOutput final_map = at_x ? *at_x : map.apply(x, nullptr);
   br.train_loss = final_map.train_loss;
   br.risk = final_map.train_loss + 0.5 * opt.ridge * x.Q.trace();
   br.nonconvex_mass = final_map.nonconvex_mass;
   br.prox_failures = final_map.prox_failures;
+  return br;
+}
+
+// Continuation by Broyden's method on G(X) = T(X) − X over the free coordinates (C. G. Broyden,
+// Math. Comp. 19 (1965), the "good" rank-one update J ← J + (Δg − J s) sᵀ / sᵀs). From the
+// solution at a nearby δ (or the secant predictor) the residual is small and the Jacobian of G
+// there (`J`, carried from δ to δ; computed by forward differences when empty or of another
+// size) is close to the one here, so the quasi-Newton steps converge superlinearly where the
+// damped Anderson iteration needs 9–20 applications of T (measured along `nn --find`, softplus
+// m = 2; docs/nn.md, Numerics). A step that does not decrease ‖G‖∞ is halved up to three times;
+// then the Jacobian is recomputed once by differences, and a second failure returns not_converged
+// (the caller falls back to the Anderson iteration). `max_evals` bounds the applications of T.
+FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt,
+                              const std::vector<int>& free, Eigen::MatrixXd& J, int max_evals) {
+  FixedPointBranch br;
+  br.status = Status::not_converged;
+  const int n = static_cast<int>(free.size());
+  int evaluations = 0;
+  MapOutput t = map.apply(x, nullptr);
+  ++evaluations;
+  Eigen::VectorXd xv = x.pack();
+  Eigen::VectorXd g = t.next.pack() - xv;
+  br.residual = g.allFinite() ? max_norm(g) : std::numeric_limits<double>::infinity();
+  bool fresh = false;
+  if (t.gamma_defined && std::isfinite(br.residual) && (J.rows() != n || J.cols() != n || !J.allFinite())) {
+    if (!fd_jacobian(map, x, g, free, J, evaluations)) J.resize(0, 0);
+    fresh = true;
+  }
+  while (t.gamma_defined && std::isfinite(br.residual) && J.rows() == n) {
+    if (br.residual <= opt.tol * (1.0 + max_norm(xv))) {
+      br.status = Status::success;
+      break;
+    }
+    if (evaluations >= max_evals) break;
+    Eigen::VectorXd gf(n);
+    for (int r = 0; r < n; ++r) gf[r] = g[free[r]];
+    const Eigen::VectorXd dx = J.partialPivLu().solve(-gf);
+    const Eigen::VectorXd g_old = g;
+    const double s = backtrack(map, dx, free, 4, max_evals, evaluations, x, xv, g, t, br.residual);
+    if (s > 0) {
+      const Eigen::VectorXd step = s * dx;
+      Eigen::VectorXd dg(n);
+      for (int r = 0; r < n; ++r) dg[r] = g[free[r]] - g_old[free[r]];
+      const double ss = step.squaredNorm();
+      if (ss > 0) J += (dg - J * step) * step.transpose() / ss;
+      continue;
+    }
+    if (fresh || evaluations + n >= max_evals) break;
+    if (!fd_jacobian(map, x, g, free, J, evaluations)) break;
+    fresh = true;
+  }
+  br.iterations = evaluations;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
+  br.M.assign(Mr.data(), Mr.data() + Mr.size());
+  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
+  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+  br.train_loss = t.train_loss;
+  br.risk = t.train_loss + 0.5 * opt.ridge * x.Q.trace();
+  br.nonconvex_mass = t.nonconvex_mass;
+  br.prox_failures = t.prox_failures;
   return br;
 }
 
@@ -654,6 +746,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (!(tol > 0 && tol < 1e-2)) fail("tol", "must be in (0, 1e-2)");
   if (max_iter < 1 || max_iter > 100000) fail("max_iter", "must be in 1..100000");
   if (stall_window < 0) fail("stall_window", "must be >= 0 (0: no stall test)");
+  if (continuation_max_iter < 0 || continuation_max_iter > 100000) fail("continuation_max_iter", "must be in 0..100000 (0: no direct continuation)");
   if (escalations < 0 || escalations > 4) fail("escalations", "must be in 0..4");
   if (!(damping > 0 && damping <= 1)) fail("damping", "must be in (0, 1]");
   if (anderson < 0 || anderson > 20) fail("anderson", "must be in 0..20");
@@ -666,8 +759,29 @@ void FixedPointOptions::validate(int k, int m) const {
   }
 }
 
+FixedPointBranch secant_predictor(const FixedPointBranch& a, double delta_a, const FixedPointBranch& b,
+                                  double delta_b, double delta) {
+  if (!(delta_a > 0 && delta_b > 0 && delta > 0) || delta_a == delta_b) {
+    throw InputError("delta", "secant_predictor needs positive, distinct delta_a and delta_b and delta > 0");
+  }
+  if (a.M.size() != b.M.size() || a.Q.size() != b.Q.size() || a.Gamma.size() != b.Gamma.size()) {
+    throw InputError("branch", "secant_predictor: the two solutions have different shapes");
+  }
+  const double t = std::log(delta / delta_a) / std::log(delta_b / delta_a);
+  FixedPointBranch p = a;
+  auto mix = [t](std::vector<double>& out, const std::vector<double>& va, const std::vector<double>& vb) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = va[i] + t * (vb[i] - va[i]);
+  };
+  mix(p.M, a.M, b.M);
+  mix(p.Q, a.Q, b.Q);
+  mix(p.Gamma, a.Gamma, b.Gamma);
+  p.status = Status::not_computed;
+  return p;
+}
+
 FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& net, double delta,
-                                   const FixedPointOptions& options, const FixedPointBranch* warm) {
+                                   const FixedPointOptions& options, const FixedPointBranch* warm,
+                                   const FixedPointBranch* predictor) {
   const int k = teacher.k, m = net.width();
   options.validate(k, m);
   if (!(delta > 0) || !std::isfinite(delta)) throw InputError("delta", "delta must be finite and > 0");
@@ -712,8 +826,61 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
 
   FixedPointResult result;
   std::vector<FixedPointBranch> converged, failed;
+  // Continuation on the law's rule: from a nearby δ's solution (itself a fixed point on the law's
+  // rule) the iteration goes on directly on that rule instead of moving to the iteration rule's
+  // fixed point and being polished back (two solves across the quadrature error of the coarse
+  // rule). Measured on softplus m = 2, fixed:0.7,0.4, ridge 0.2, min(z², 4), along `nn --find`:
+  // 13 iterations on the 16² rule + 14 on the 33² law rule per δ before; see docs/nn.md (Numerics)
+  // for the counts after. Skipped when every start must run (cold_starts_with_warm).
+  if ((warm || predictor) && options.polish_on_law_rule && options.continuation_max_iter > 0 &&
+      !options.cold_starts_with_warm) {
+    FixedPointOptions copt = options;
+    copt.max_iter = options.continuation_max_iter;
+    const auto law_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
+    std::vector<std::pair<int, Params>> candidates;
+    if (predictor) {
+      Params p = params_of(*predictor, k, m);
+      if (admissible(p)) candidates.emplace_back(1, p);
+    }
+    if (warm) candidates.emplace_back(2, params_of(*warm, k, m));
+    Eigen::MatrixXd J;
+    if (warm && !warm->jacobian.empty()) {
+      const int n = static_cast<int>(free.size());
+      if (warm->jacobian.size() == static_cast<std::size_t>(n) * n) J = Eigen::Map<const Eigen::MatrixXd>(warm->jacobian.data(), n, n);
+    }
+    FixedPointBranch best;
+    best.residual = std::numeric_limits<double>::infinity();
+    int best_from = 0;
+    for (const auto& [which, p] : candidates) {
+      FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter);
+      if (br.status == Status::success) {
+        br.jacobian.assign(J.data(), J.data() + J.size());
+        converged.push_back(br);
+        result.continued_from = which;
+        break;
+      }
+      if (br.residual < best.residual) {
+        best = br;
+        best_from = which;
+      }
+    }
+    if (converged.empty() && std::isfinite(best.residual)) {
+      // Broyden stalls where the discretised T jumps (a node's prox switching minimum within the
+      // finite-difference step; measured for tanh(z1) + min(z2², 4), m = 1, k = 2 at δ = 0.5:
+      // residual 3.6e-5 after 8 applications, then no decrease). The damped Anderson iteration,
+      // whose secants span larger steps, goes on from Broyden's best point with the same budget.
+      // (In that case it did not converge either: the law's rule has no fixed point to `tol` at
+      // that δ, and the full path below ends with a failed polish, reported as such.)
+      FixedPointBranch br = solve_from(*law_map, params_of(best, k, m), copt, 0, free);
+      if (br.status == Status::success) {
+        converged.push_back(br);
+        result.continued_from = best_from;
+      }
+    }
+    result.law_consistent = !converged.empty();
+  }
   bool cold_run = false;
-  for (std::size_t s = 0; s < starts.size(); ++s) {
+  for (std::size_t s = 0; s < starts.size() && !result.continued_from; ++s) {
     if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
     cold_run = cold_run || !warm || s > 0;
     FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s), free);
@@ -732,7 +899,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // in 16–17 iterations; which size works is erratic in the size (20² converges at δ = 1.4, 24²
   // does not), so up to `escalations` sizes are tried, each from the failed start (warm or cold)
   // with the lowest residual.
-  int points_used = iteration_rule.hermite_points;
+  int points_used = result.continued_from ? 0 : iteration_rule.hermite_points;
   if (converged.empty() && options.xi_points == 0) {
     std::sort(failed.begin(), failed.end(), [](const auto& a, const auto& b) { return a.residual < b.residual; });
     const int base = iteration_rule.hermite_points;
@@ -751,7 +918,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   }
   std::sort(converged.begin(), converged.end(), [](const auto& a, const auto& b) { return a.risk < b.risk; });
   result.iteration_points = points_used;
-  result.escalated = points_used != iteration_rule.hermite_points;
+  result.escalated = !result.continued_from && points_used != iteration_rule.hermite_points;
   // Polish on the law's rule: the returned law must satisfy the equations on its own nodes, or its
   // Hessian is that of a point that is not stationary. The iteration rule (Gauss–Hermite) and the
   // law rule (composite for m = 1, 33² for m = 2) give fixed points that differ by the quadrature
@@ -760,7 +927,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // solve, tools/ref_fixed_point.py: 2.129 ± 0.002), and the law
   // of the unpolished point has a Hessian bulk edge of −0.077 (flagged unstable) where the
   // self-consistent law's edge is +6e-8 (measured with `nn --phase1 fixed-point --delta 8,16,24`).
-  if (!converged.empty() && options.polish_on_law_rule) {
+  if (!converged.empty() && options.polish_on_law_rule && !result.continued_from) {
     const auto polish_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
     FixedPointBranch polished = solve_from(*polish_map, params_of(converged.front(), k, m), options,
                                            converged.front().start, free);

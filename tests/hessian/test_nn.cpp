@@ -317,3 +317,83 @@ TEST_CASE("k = 2: delta_NN of sign(z1 z2) equals its closed-form spectral thresh
   hessian::Analyzer single(net, opt, hessian::constant_law(law));
   CHECK(std::isinf(single.thresholds().nn.value));
 }
+
+// A law flagged inconsistent by its provider (the fixed point's continuation to the law's rule
+// failed) must say so in the point's result and message; a consistent one must not.
+TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  for (bool consistent : {true, false}) {
+    CAPTURE(consistent);
+    hessian::Analyzer analyzer(net, opt, [&law, consistent](double) {
+      hessian::LawAt at;
+      at.law = law;
+      at.depends_on_delta = true;
+      at.consistent = consistent;
+      return at;
+    });
+    const auto p = analyzer.point(3.0);
+    REQUIRE(p.status == Status::success);
+    CHECK(p.phase1_law_consistent == consistent);
+    CHECK((p.message.find("not continued to convergence on the law's own rule") != std::string::npos) == !consistent);
+  }
+}
+
+// The fixed-point law provider continues the branch from δ to δ (Broyden on the law's rule from the
+// nearest solutions). A point reached by continuation must equal the same point solved alone by a
+// fresh provider (cold starts, polish): second route, same equations and nodes. Issue 5's example.
+TEST_CASE("fixed-point continuation along delta matches a point solved alone", "[hessian][nn][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions fo;
+  fo.ridge = 0.05;
+  fo.hard = {0};
+  hessian::NNOptions opt;
+  opt.ridge = 0.05;
+  opt.hard = {0};
+  hessian::Analyzer scan(net, opt, hessian::fixed_point_law(teacher, net, fo));
+  hessian::Analyzer alone(net, opt, hessian::fixed_point_law(teacher, net, fo));
+  for (double d : {14.0, 16.0, 18.0}) scan.point(d);
+  const auto p = scan.point(20.0);
+  const auto q = alone.point(20.0);
+  REQUIRE(p.status == Status::success);
+  REQUIRE(q.status == Status::success);
+  CHECK(p.branch.find("from the secant predictor") != std::string::npos);
+  CHECK(q.branch.find("unique among starts") != std::string::npos);
+  CHECK(p.phase1_law_consistent);
+  CHECK(q.phase1_law_consistent);
+  // Both laws solve the equations to 1e-10 on the same nodes; the Hessian quantities inherit that.
+  CHECK(p.bulk_edge == Approx(q.bulk_edge).margin(1e-7));
+  REQUIRE(p.outlier);
+  REQUIRE(q.outlier);
+  CHECK(p.lambda_out == Approx(q.lambda_out).margin(1e-7));
+  CHECK(p.overlap == Approx(q.overlap).margin(1e-6));
+}
+
+// weight_law's extreme eigenvalues of D (closed form for m = 2) against Eigen's solver on every
+// node of an m = 2 law.
+TEST_CASE("weight_law's range of D matches a per-node eigen-solve", "[hessian][nn]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {0.7, -0.4});
+  const auto law = phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+  hessian::LawDiagnostics diag;
+  hessian::weight_law(law, net, {0}, 1e-6, &diag);
+  double lo = INFINITY, hi = -INFINITY, negative = 0.0;
+  for (std::size_t i = 0; i < law.size(); ++i) {
+    double F[2], D[4];
+    net.derivatives(law.y[i], &law.u[2 * i], F, D);
+    Eigen::Matrix2d Dm;
+    Dm << D[0], D[1], D[2], D[3];
+    const Eigen::Vector2d ev = Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d>(Dm).eigenvalues();
+    lo = std::min(lo, ev[0]);
+    hi = std::max(hi, ev[1]);
+    if (ev[0] < 0) negative += law.w[i];
+  }
+  CHECK(diag.d_min == Approx(lo).margin(1e-13));
+  CHECK(diag.d_max == Approx(hi).margin(1e-13));
+  CHECK(diag.negative_mass == Approx(negative).margin(1e-12));
+  CHECK(diag.d_min < 0);  // a non-trivial check: logcosh'' and a negative weight make D indefinite
+}

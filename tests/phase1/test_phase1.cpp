@@ -403,3 +403,89 @@ TEST_CASE("fixed-point law satisfies the equations on its own nodes", "[phase1][
 TEST_CASE("fixed point converges for a network with equal second-layer weights", "[phase1][fixed-point][validation]") {
   check_softplus_m2_converges({0.5, 0.5}, {1.0, 2.0, 3.0});
 }
+
+// secant_predictor is the straight line through two solutions in log δ: it returns each solution at
+// its own δ and their mean at the geometric mean of the two δ (closed form).
+TEST_CASE("secant predictor interpolates linearly in log delta", "[phase1][fixed-point]") {
+  phase1::FixedPointBranch a, b;
+  a.M = {0.0, 1.0};
+  a.Q = {2.0, 0.5, 0.5, 1.0};
+  a.Gamma = {1.0, 0.0, 0.0, 3.0};
+  b.M = {0.0, 3.0};
+  b.Q = {4.0, -0.5, -0.5, 2.0};
+  b.Gamma = {0.5, 0.1, 0.1, 1.0};
+  const auto at_a = phase1::secant_predictor(a, 2.0, b, 8.0, 2.0);
+  const auto at_b = phase1::secant_predictor(a, 2.0, b, 8.0, 8.0);
+  const auto mid = phase1::secant_predictor(a, 2.0, b, 8.0, 4.0);
+  const auto beyond = phase1::secant_predictor(a, 2.0, b, 8.0, 16.0);  // half a step further
+  for (std::size_t i = 0; i < a.Q.size(); ++i) {
+    CHECK(at_a.Q[i] == Approx(a.Q[i]).margin(1e-15));
+    CHECK(at_b.Q[i] == Approx(b.Q[i]).margin(1e-14));
+    CHECK(mid.Q[i] == Approx(0.5 * (a.Q[i] + b.Q[i])).margin(1e-14));
+    CHECK(beyond.Gamma[i] == Approx(b.Gamma[i] + 0.5 * (b.Gamma[i] - a.Gamma[i])).margin(1e-14));
+  }
+  CHECK(mid.M[1] == Approx(2.0).margin(1e-14));
+  CHECK_THROWS_AS(phase1::secant_predictor(a, 2.0, b, 2.0, 4.0), InputError);
+  b.Q.pop_back();
+  CHECK_THROWS_AS(phase1::secant_predictor(a, 2.0, b, 8.0, 4.0), InputError);
+}
+
+// Continuation in δ (Broyden on the law's rule from a nearby solution or the secant predictor)
+// must reach the same fixed point as a cold solve at that δ (cold starts on the iteration rule,
+// then the polish on the law's rule): a second route to the same equations on the same nodes.
+namespace {
+void check_continuation(const std::string& activation, const std::vector<double>& a, double ridge,
+                        const phase1::GaussianRuleOptions& law_rule, double d0, double d1, double d2) {
+  const std::size_t m = a.size(), free = m * (m + 1);  // Q and Γ (upper triangles); M's row is hard
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse(activation), model::Loss::parse("square"), a);
+  phase1::FixedPointOptions opt;
+  opt.ridge = ridge;
+  opt.hard = {0};
+  opt.law_rule = law_rule;
+  const auto r0 = phase1::solve_fixed_point(teacher, net, d0, opt);
+  const auto r1 = phase1::solve_fixed_point(teacher, net, d1, opt);
+  const auto cold = phase1::solve_fixed_point(teacher, net, d2, opt);
+  REQUIRE(r0.status == Status::success);
+  REQUIRE(r1.status == Status::success);
+  REQUIRE(cold.status == Status::success);
+  REQUIRE(cold.law_consistent);
+  CHECK(cold.continued_from == 0);
+  const auto& b0 = r0.branches[r0.chosen];
+  const auto& b1 = r1.branches[r1.chosen];
+  const auto& bc = cold.branches[cold.chosen];
+  const auto predictor = phase1::secant_predictor(b1, d1, b0, d0, d2);
+  const auto from_warm = phase1::solve_fixed_point(teacher, net, d2, opt, &b1);
+  const auto from_predictor = phase1::solve_fixed_point(teacher, net, d2, opt, &b1, &predictor);
+  REQUIRE(from_warm.status == Status::success);
+  REQUIRE(from_predictor.status == Status::success);
+  CHECK(from_warm.continued_from == 2);
+  CHECK(from_predictor.continued_from == 1);
+  // The Jacobian estimate is carried for the next δ.
+  CHECK(from_predictor.branches[0].jacobian.size() == free * free);
+  for (const auto* r : {&from_warm, &from_predictor}) {
+    CHECK(r->law_consistent);
+    CHECK_FALSE(r->uniqueness_checked);
+    const auto& b = r->branches[r->chosen];
+    // Both solve to tol = 1e-10 relative: they agree to a few times that.
+    for (std::size_t i = 0; i < b.Q.size(); ++i) {
+      CHECK(b.Q[i] == Approx(bc.Q[i]).margin(1e-8));
+      CHECK(b.Gamma[i] == Approx(bc.Gamma[i]).margin(1e-8));
+    }
+    CHECK(b.train_loss == Approx(bc.train_loss).margin(1e-8));
+    CHECK(r->law.size() == cold.law.size());
+  }
+}
+}  // namespace
+
+TEST_CASE("continuation in delta reaches the cold solution on the law's rule", "[phase1][fixed-point]") {
+  // Issue 5's example (log cosh m = 1, ridge 0.05; composite law rule) along a scan step.
+  check_continuation("logcosh", {1.0}, 0.05, phase1::GaussianRuleOptions{}, 8.0, 9.0, 10.0);
+}
+
+TEST_CASE("continuation in delta reaches the cold solution for softplus m = 2", "[phase1][fixed-point][validation]") {
+  // The bench case (fixed:0.7,0.4, ridge 0.2) between δ_BBP and δ_NN, law rule 20².
+  phase1::GaussianRuleOptions rule;
+  rule.hermite_points = 20;
+  check_continuation("softplus", {0.7, 0.4}, 0.2, rule, 1.8, 1.9, 2.0);
+}

@@ -76,15 +76,21 @@ struct LawAt {
   std::string branch;           // phase-1 branch description (fixed point), may be empty
   bool depends_on_delta = false;
   bool stationary = false;      // W₁ is claimed to be a local minimum (fixed point): check ζ₋ > 0
+  // The law satisfies the stationary-point equations on its own nodes (fixed point: false when the
+  // continuation of the solution to the law's rule did not converge; the law is then that of the
+  // iteration rule's solution, off by the quadrature error). Always true for init and empirical.
+  bool consistent = true;
 };
 using LawProvider = std::function<LawAt(double delta)>;
 
 // A δ-independent law (init, empirical).
 LawProvider constant_law(phase1::Law law, std::string branch = {});
-// The stationary-point law re-solved at each δ. The solution taken at the previously requested δ
-// is an extra start (continuation along δ); the lowest-risk solution among all starts is taken.
-// The branch string reports it, whether it was unique among the starts, and the mass of nodes
-// with a non-convex prox.
+// The stationary-point law re-solved at each δ. At the first δ every start runs and the
+// lowest-risk solution is taken; later δ continue that branch from the solutions already found
+// (the nearest in log δ and the secant predictor through the two nearest; phase1::solve_fixed_point)
+// and fall back to all starts when the continuation fails. The branch string reports how the
+// solution was found, whether it was unique among the starts, and the mass of nodes with a
+// non-convex prox.
 LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, phase1::FixedPointOptions options);
 
 struct NNOptions {
@@ -130,6 +136,8 @@ struct PointResult {
   // solution is unstable — it is not the point gradient descent reaches and its law is unreliable
   // (docs/nn.md); reported in `message`.
   bool phase1_unstable = false;
+  // Fixed-point laws only: LawAt::consistent (false: a warning in `message`).
+  bool phase1_law_consistent = true;
   // D is unbounded below on L₁ (LawDiagnostics::unbounded_below): no transition in the limit.
   // bulk_edge is then −inf, there is no outlier and k_min_* are +inf; `message` gives the reason.
   bool no_transition = false;

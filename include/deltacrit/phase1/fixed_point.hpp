@@ -68,6 +68,14 @@ struct FixedPointOptions {
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
   // δ). Off by default: a δ-scan checks uniqueness at its first δ and whenever the warm start fails.
   bool cold_starts_with_warm = false;
+  // With a warm start (and polish_on_law_rule), the solution is first continued directly on the
+  // law's rule: Broyden's method from the predictor, then from the warm start (with the warm
+  // start's Jacobian estimate), then the Anderson iteration from the best of them, each with at
+  // most this many applications of T; only when all fail does the solver fall back to the
+  // iteration rule, the cold starts and the polish. A continued solution is a fixed point on the
+  // law's rule like a polished one (law_consistent), found without the detour to the coarser rule
+  // and back (fixed_point.cpp). 0: no direct continuation.
+  int continuation_max_iter = 60;
   void validate(int k, int m) const;  // throws InputError naming the field
 };
 
@@ -89,6 +97,10 @@ struct FixedPointBranch {
   // fraction of the weight (0 for convex ℓ∘f).
   double nonconvex_mass = 0.0;
   double prox_failures = 0.0;   // weight of nodes where Newton did not reach prox_tol
+  // Broyden estimate of the Jacobian of T(X) − X over the free coordinates of (M, Q, Γ) at the
+  // solution (n×n column-major), carried to the next δ of a continuation; empty when the solution
+  // was not found by the continuation.
+  std::vector<double> jacobian;
 };
 
 struct FixedPointResult {
@@ -97,7 +109,11 @@ struct FixedPointResult {
   int chosen = -1;              // index into branches (0 when any start converged)
   bool unique = true;           // all converged starts agree (modulo neuron sign/permutation)
   bool uniqueness_checked = false;  // false when only the warm start was run
+  // The solution was continued directly on the law's rule from the predictor (1) or the warm
+  // start (2); 0: found on the iteration rule (and then polished).
+  int continued_from = 0;
   int iteration_points = 0;     // Gauss–Hermite nodes per axis of the rule the solution was found on
+                                // (0 when it was continued on the law's rule)
   bool escalated = false;       // the automatic rule failed and a finer one (escalations) succeeded
   // The solution was continued to convergence on the law's rule (polish_on_law_rule): the law's
   // moments satisfy the equations to `tol`. False when the polish did not converge (then the law
@@ -114,10 +130,17 @@ struct FixedPointResult {
 };
 
 // Solves the stationary-point equations at sample ratio δ (> 0) for the teacher given as nodes.
-// `warm` (optional, from a nearby δ) is tried first; the cold starts follow when it fails or
-// options.cold_starts_with_warm is set.
+// `warm` (optional, the solution at a nearby δ) and `predictor` (optional, e.g. the secant
+// extrapolation of the solutions at two nearby δ; ignored when not admissible) are tried first;
+// the cold starts follow when they fail or options.cold_starts_with_warm is set.
 FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& net, double delta,
                                    const FixedPointOptions& options,
-                                   const FixedPointBranch* warm = nullptr);
+                                   const FixedPointBranch* warm = nullptr,
+                                   const FixedPointBranch* predictor = nullptr);
+
+// Linear interpolation/extrapolation in log δ of the (M, Q, Γ) of two solutions `a` at δ_a and `b`
+// at δ_b (δ_a ≠ δ_b) to δ: the secant predictor of a continuation in δ. Other fields are a's.
+FixedPointBranch secant_predictor(const FixedPointBranch& a, double delta_a, const FixedPointBranch& b,
+                                  double delta_b, double delta);
 
 }  // namespace deltacrit::phase1
