@@ -165,10 +165,18 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   double ED2 = 0.0;
   std::vector<double> node_min(n), node_radius(n);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m);
+  double l1 = 0.0, lo = 0.0, hi = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const double* u = &law.u[i * m];
     double* Di = &out.D[i * m * m];
-    const double l1 = net.loss().d1(law.y[i], net.derivatives(law.y[i], u, F, Di));
+    // Consecutive nodes with the same (y, u) — the members of a label group of the fixed-point law
+    // (± pairs of an even link) — share F, D, ℓ' and the eigenvalues of D.
+    const bool same = i > 0 && law.y[i] == law.y[i - 1] && std::equal(u, u + m, u - m);
+    if (same) {
+      std::copy(Di - m * m, Di, Di);
+    } else {
+      l1 = net.loss().d1(law.y[i], net.derivatives(law.y[i], u, F, Di));
+    }
     const double w = law.w[i];
     l1sq += w * l1 * l1;
     ysq += w * law.y[i] * law.y[i];
@@ -183,18 +191,19 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
     }
     for (int j = 0; j < m; ++j)
       for (int l = 0; l < m; ++l) D(j, l) = Di[j * m + l];
-    double lo = 0.0, hi = 0.0;
-    if (m == 1) {
-      lo = hi = D(0, 0);
-    } else if (m == 2) {
-      // Closed form (Eigen's solver for a dynamic 2×2 was 8 % of a softplus m = 2 `nn --find`).
-      const double mid = 0.5 * (D(0, 0) + D(1, 1)), rad = std::hypot(0.5 * (D(0, 0) - D(1, 1)), D(0, 1));
-      lo = mid - rad;
-      hi = mid + rad;
-    } else {
-      eig.compute(D, Eigen::EigenvaluesOnly);
-      lo = eig.eigenvalues()(0);
-      hi = eig.eigenvalues()(m - 1);
+    if (!same) {
+      if (m == 1) {
+        lo = hi = D(0, 0);
+      } else if (m == 2) {
+        // Closed form (Eigen's solver for a dynamic 2×2 was 8 % of a softplus m = 2 `nn --find`).
+        const double mid = 0.5 * (D(0, 0) + D(1, 1)), rad = std::hypot(0.5 * (D(0, 0) - D(1, 1)), D(0, 1));
+        lo = mid - rad;
+        hi = mid + rad;
+      } else {
+        eig.compute(D, Eigen::EigenvaluesOnly);
+        lo = eig.eigenvalues()(0);
+        hi = eig.eigenvalues()(m - 1);
+      }
     }
     node_min[i] = lo;
     node_radius[i] = 0.0;

@@ -748,6 +748,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (stall_window < 0) fail("stall_window", "must be >= 0 (0: no stall test)");
   if (continuation_max_iter < 0 || continuation_max_iter > 100000) fail("continuation_max_iter", "must be in 0..100000 (0: no direct continuation)");
   if (escalations < 0 || escalations > 4) fail("escalations", "must be in 0..4");
+  if (polish_max_iter < 1 || polish_max_iter > 100000) fail("polish_max_iter", "must be in 1..100000");
   if (!(damping > 0 && damping <= 1)) fail("damping", "must be in (0, 1]");
   if (anderson < 0 || anderson > 20) fail("anderson", "must be in 0..20");
   if (newton_after < 0) fail("newton_after", "must be >= 0 (0: no Newton phase)");
@@ -836,6 +837,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       !options.cold_starts_with_warm) {
     FixedPointOptions copt = options;
     copt.max_iter = options.continuation_max_iter;
+    copt.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
     const auto law_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
     std::vector<std::pair<int, Params>> candidates;
     if (predictor) {
@@ -928,8 +930,16 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // of the unpolished point has a Hessian bulk edge of −0.077 (flagged unstable) where the
   // self-consistent law's edge is +6e-8 (measured with `nn --phase1 fixed-point --delta 8,16,24`).
   if (!converged.empty() && options.polish_on_law_rule && !result.continued_from) {
+    // The polish starts within the quadrature error of its solution: converged polishes took 1–15
+    // iterations (softplus m = 2 along `nn --find`). Where the law's rule has no fixed point to
+    // `tol` (tanh m = 4 at δ = 2.4: residual 8.9e-4 after 300 iterations; tanh(z1) + min(z2², 4),
+    // k = 2, δ = 0.5) the residual stalls, and with the general budget (2000 iterations, stall
+    // window 100) a failing polish cost 300 applications of T on the finest rule.
+    FixedPointOptions popt = options;
+    popt.max_iter = std::min(options.max_iter, options.polish_max_iter);
+    popt.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
     const auto polish_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
-    FixedPointBranch polished = solve_from(*polish_map, params_of(converged.front(), k, m), options,
+    FixedPointBranch polished = solve_from(*polish_map, params_of(converged.front(), k, m), popt,
                                            converged.front().start, free);
     result.polish_residual = polished.residual;
     result.polish_iterations = polished.iterations;

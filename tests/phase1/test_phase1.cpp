@@ -170,6 +170,14 @@ TEST_CASE("fixed point rejects bad options", "[phase1][fixed-point]") {
   CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, opt), InputError);
   opt.hard = {0};
   CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, -1.0, opt), InputError);
+  for (int bad : {0, 100001}) {
+    phase1::FixedPointOptions o = opt;
+    o.polish_max_iter = bad;
+    CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, o), InputError);
+    o = opt;
+    o.continuation_max_iter = bad == 0 ? -1 : bad;
+    CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, o), InputError);
+  }
 }
 
 // Ridge regression (σ = He_1 = identity, m = 1, square loss) is convex with a unique minimiser
@@ -488,4 +496,26 @@ TEST_CASE("continuation in delta reaches the cold solution for softplus m = 2", 
   phase1::GaussianRuleOptions rule;
   rule.hermite_points = 20;
   check_continuation("softplus", {0.7, 0.4}, 0.2, rule, 1.8, 1.9, 2.0);
+}
+
+// Where the law's rule has no fixed point to `tol` (tanh m = 4, fixed:1/4,…, ridge 0.2,
+// min(z², 4), δ = 2.4: 7⁴ h nodes, a node's prox switching minimum) the polish must stop within its
+// budget and say so: law_consistent false, the residual of the equations on the law's rule (one
+// plain application of T, independent of the solver) well above the tolerance. Before the budget
+// the polish ran 300 iterations there (130 s; now 40 iterations, 9 s).
+TEST_CASE("a stalled polish stops within its budget and is reported", "[phase1][fixed-point][validation]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.25, 0.25, 0.25, 0.25});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const auto r = phase1::solve_fixed_point(teacher, net, 2.4, opt);
+  REQUIRE(r.status == Status::success);
+  CHECK_FALSE(r.law_consistent);
+  CHECK(r.polish_iterations <= opt.polish_max_iter);
+  CHECK(r.polish_iterations >= 1);
+  phase1::FixedPointOptions law_rule = opt;
+  law_rule.xi_points = phase1::default_u_points(4);
+  const double residual = equation_residual(teacher, net, 2.4, law_rule, r.branches[r.chosen]);
+  CHECK(residual > 100 * opt.tol);
 }

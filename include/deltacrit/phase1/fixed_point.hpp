@@ -48,6 +48,10 @@ struct FixedPointOptions {
   // from that solution, so that the returned law satisfies the equations on its own nodes
   // (FixedPointResult::law_consistent). Off: the law is evaluated at the iteration rule's solution.
   bool polish_on_law_rule = true;
+  // Budget of the polish: at most this many iterations, and it is abandoned when its best residual
+  // has not halved over 20 iterations (the polish starts within the quadrature error of the
+  // solution; a stalled polish is a discretised map that jumps, fixed_point.cpp). 1..100000.
+  int polish_max_iter = 100;
   double damping = 0.5;         // step of the damped iteration X ← X + damping (T(X) − X), in (0, 1]
   int anderson = 5;             // Anderson acceleration depth (0: plain damped iteration)
   // After this many damped/Anderson steps without convergence, switch to Newton on T(X) − X with a
@@ -71,7 +75,8 @@ struct FixedPointOptions {
   // With a warm start (and polish_on_law_rule), the solution is first continued directly on the
   // law's rule: Broyden's method from the predictor, then from the warm start (with the warm
   // start's Jacobian estimate), then the Anderson iteration from the best of them, each with at
-  // most this many applications of T; only when all fail does the solver fall back to the
+  // most this many applications of T (the Anderson stage is abandoned when its best residual has
+  // not halved over 20 iterations); only when all fail does the solver fall back to the
   // iteration rule, the cold starts and the polish. A continued solution is a fixed point on the
   // law's rule like a polished one (law_consistent), found without the detour to the coarser rule
   // and back (fixed_point.cpp). 0: no direct continuation.
