@@ -515,8 +515,7 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
         << (r.escalated ? " h nodes, a finer rule after the automatic one failed" : " h nodes")
         << (r.law_consistent ? ", then continued on the law's rule" : "");
   }
-  out
-      << "): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
+  out << "): risk " << b.risk << ", train loss " << b.train_loss << ", diag Q = (";
   for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
   out << ")";
   if (b.nonconvex_mass > 0) out << ", non-convex prox on " << b.nonconvex_mass << " of the mass";
