@@ -295,6 +295,14 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
     for (std::size_t i = 0; i < n; ++i) lab1.push_back(den1->prepare(S.y[static_cast<Eigen::Index>(i)]));
   } else {
     denk = std::make_unique<alg::RayDenoiser>(link, noise, options.denoiser);
+    // The fibre is discretised once per label; its points must stay closer than √λ_min(V), which
+    // GAMP drives to 0 above the full-recovery threshold of a continuous link (kGampRaysK2). Links
+    // with atoms (sign(z1·z2): ≈ 9000 points per fibre already) keep the automatic count.
+    if (k == 2 && options.denoiser.directions == 0 && denk->atoms().empty()) {
+      alg::DenoiserOptions dopt = options.denoiser;
+      dopt.directions = kGampRaysK2;
+      denk = std::make_unique<alg::RayDenoiser>(link, noise, dopt);
+    }
     // One fibre per DISTINCT label value: a discrete channel (sign(z1·z2): two values) has ~10⁴
     // fibre points per label, so per-sample copies would cost O(n·10⁴) memory and preparation.
     std::map<double, int> index;
@@ -335,6 +343,7 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
   std::vector<double> overlaps;
   const std::size_t chunks = chunk_count(n);
   std::vector<Eigen::MatrixXd> dg_sum(chunks, Eigen::MatrixXd::Zero(k, k));
+  std::vector<Eigen::MatrixXd> dg_other(chunks, Eigen::MatrixXd::Zero(k, k));
   std::vector<int> empty(chunks, 0);
   out.status = Status::not_converged;
   for (int t = 0; t < options.max_iterations; ++t) {
@@ -346,6 +355,7 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
       const auto [lo, hi] = chunk_range(n, chunks, c);
       // acc: Σ g gᵀ (nishimori) or Σ ∂g (derivative) over the chunk.
       Eigen::MatrixXd acc = Eigen::MatrixXd::Zero(k, k);
+      Eigen::MatrixXd other = Eigen::MatrixXd::Zero(k, k);  // the form of Â not used: Nishimori check
       int e = 0;
       if (k == 1) {
         const double v = V(0, 0);
@@ -365,7 +375,7 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
           const int li = label_of[i];
           bool ok = true;
           if (tables[static_cast<std::size_t>(li)].supported) {
-            ok = fibre_posterior(tables[static_cast<std::size_t>(li)], prior, scratch, g, nishimori ? nullptr : &dgi);
+            ok = fibre_posterior(tables[static_cast<std::size_t>(li)], prior, scratch, g, &dgi);
           } else {
             const auto p = denk->posterior(labk[static_cast<std::size_t>(li)], prior);
             g = p.g_out;
@@ -373,12 +383,18 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
             ok = !p.empty;
           }
           Gnew.row(static_cast<Eigen::Index>(i)) = g.transpose();
-          if (nishimori) acc.noalias() += g * g.transpose();
-          else acc += dgi;
+          if (nishimori) {
+            acc.noalias() += g * g.transpose();
+            other -= dgi;
+          } else {
+            acc += dgi;
+            other.noalias() -= g * g.transpose();
+          }
           e += ok ? 0 : 1;
         }
       }
       dg_sum[c] = acc;
+      dg_other[c] = other;
       empty[c] = e;
     };
     if (serial) {
@@ -387,9 +403,11 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
       parallel.run(chunks, work);
     }
     Eigen::MatrixXd dg = Eigen::MatrixXd::Zero(k, k);
+    Eigen::MatrixXd dgo = Eigen::MatrixXd::Zero(k, k);
     int empties = 0;
     for (std::size_t c = 0; c < chunks; ++c) {
       dg += dg_sum[c];  // chunk order: deterministic whatever the thread count
+      dgo += dg_other[c];
       empties += empty[c];
     }
     out.empty_labels = empties;
@@ -405,6 +423,20 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
     const double eta = options.damping / static_cast<double>(1 << halvings);
     // Â: the Nishimori form (1/d)Σ g gᵀ ⪰ 0 or the derivative form −(1/d)Σ ∂g (header comment).
     const Eigen::MatrixXd A_new = nishimori ? sym(dg / d) : sym(-dg / d);
+    // Nishimori check (k ≥ 2): with a resolved denoiser (1/d)Σ g gᵀ and −(1/d)Σ ∂g agree up to
+    // O(d^{−1/2}); once √λ_min(V) falls below the fibre spacing the posterior means snap to fibre
+    // points, Σ g gᵀ is inflated and V collapses within a few iterations, freezing Ŵ (measured:
+    // z1·z2, δ = 3, 128 rays: ratio 0.83, 0.70, 0.35 at tr V = 0.062, 0.034, 0.015). Checked only
+    // once tr V/k < kResolutionCheckV: in the escape from the start the ratio fluctuates widely.
+    if (k >= 2 && !out.resolution_limited && V.trace() / k < kResolutionCheckV) {
+      // dgo = −Σ∂g (nishimori) or −Σ g gᵀ (derivative): a = tr of the g gᵀ form, b = of the −∂g form.
+      const double a = nishimori ? A_new.trace() : -dgo.trace() / d;
+      const double b = nishimori ? dgo.trace() / d : A_new.trace();
+      if (a > 0 && b < kResolutionRatio * a) {
+        out.resolution_limited = true;
+        out.resolution_v = V.trace() / k;
+      }
+    }
     const Eigen::MatrixXd Ahat = t == 0 ? A_new : Eigen::MatrixXd((1 - eta) * A_prev + eta * A_new);
     if (t > 0) Gnew = (1 - eta) * G + eta * Gnew;
     A_prev = Ahat;
@@ -498,6 +530,14 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
     if (Q.trace() / k < kUninformativeLevel) m << ", still near the uninformative point (tr Q/k = " << Q.trace() / k << ")";
     out.message = m.str();
   }
+  if (out.resolution_limited) {
+    std::ostringstream m;
+    if (!out.message.empty()) m << out.message << "; ";
+    m << "Nishimori check failed from tr V/k = " << out.resolution_v
+      << ": the denoiser's fibre no longer resolves V (raise --directions; an unchanged overlap then"
+      << " means a state that is not Bayes-consistent instead)";
+    out.message = m.str();
+  }
   if (k >= 2 && out.status != Status::numerical_issue && Q.allFinite() && Q.trace() / k >= kUninformativeLevel) {
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eq(Q, Eigen::EigenvaluesOnly);
     const double lo = eq.eigenvalues()(0), hi = eq.eigenvalues()(k - 1);
@@ -537,6 +577,8 @@ SeedKind gamp_kind(const GampConfig& config) {
     out.details["stationary_spread"] = r.spread;
     out.details["uninformative"] = r.uninformative;
     out.details["collinear"] = r.collinear;
+    out.details["resolution_limited"] = r.resolution_limited;
+    out.details["resolution_v"] = r.resolution_v;
     // Bayes-optimal consistency (Nishimori: Q = M in the limit, so tr Q/k = overlap): a large gap
     // flags a run that converged to a state overfitting the noise rather than the signal.
     out.details["nishimori_gap"] = r.Q.trace() / r.Q.rows() - r.overlap;

@@ -86,7 +86,19 @@ struct GampResult {
   // collinear, the non-specialised state (sign(z1·z2): a saddle M ∝ 11ᵀ of the state evolution that
   // GAMP can sit near for ~100 iterations). Reported in the message and the sweep details.
   bool collinear = false;
+  // k ≥ 2: the Nishimori check −tr Σ∂g ≥ kResolutionRatio·tr Σ g gᵀ failed once tr V/k was below
+  // kResolutionCheckV: the fibre discretisation no longer resolves V and the overlap is limited by
+  // it (gamp.cpp). resolution_v: tr V/k at the first failure.
+  bool resolution_limited = false;
+  double resolution_v = 0.0;
 };
+
+// k = 2 rays of the GAMP denoiser for links without atoms when DenoiserOptions::directions is 0.
+// The SE's 128 graded rays stop resolving V below tr V/k ≈ 0.02 (z1·z2, δ = 3: overlap 0.985 at
+// d = 400…2000; 0.9996 with 1024 rays, flagged only below tr V/k ≈ 5e-4).
+inline constexpr int kGampRaysK2 = 1024;
+inline constexpr double kResolutionCheckV = 0.1;
+inline constexpr double kResolutionRatio = 0.8;
 
 inline constexpr double kCollinearRatio = 0.05;
 
