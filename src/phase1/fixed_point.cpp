@@ -9,6 +9,8 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "deltacrit/gauss/hermite.hpp"
 
