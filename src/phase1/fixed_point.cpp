@@ -527,6 +527,18 @@ bool newton_polish(const FixedPointMap& map, Params& x, const std::vector<int>& 
   return converged;
 }
 
+// Fills the branch's (M, Q, Γ) from x and its loss, risk and masses from t = T(x).
+void record_point(const Params& x, const MapOutput& t, double ridge, FixedPointBranch& br) {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
+  br.M.assign(Mr.data(), Mr.data() + Mr.size());
+  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
+  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+  br.train_loss = t.train_loss;
+  br.risk = t.train_loss + 0.5 * ridge * x.Q.trace();
+  br.nonconvex_mass = t.nonconvex_mass;
+  br.prox_failures = t.prox_failures;
+}
+
 // Damped iteration with Anderson acceleration (type II, Walker & Ni, SIAM J. Numer. Anal. 49
 // (2011)); falls back to the damped step and clears the history when the accelerated point is
 // not admissible. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
@@ -631,15 +643,7 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
     x = candidate;
   }
   if (br.status == Status::not_computed) br.status = Status::not_converged;
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
-  br.M.assign(Mr.data(), Mr.data() + Mr.size());
-  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
-  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
-  const MapOutput final_map = at_x ? *at_x : map.apply(x, nullptr);
-  br.train_loss = final_map.train_loss;
-  br.risk = final_map.train_loss + 0.5 * opt.ridge * x.Q.trace();
-  br.nonconvex_mass = final_map.nonconvex_mass;
-  br.prox_failures = final_map.prox_failures;
+  record_point(x, at_x ? *at_x : map.apply(x, nullptr), opt.ridge, br);
   return br;
 }
 
@@ -692,14 +696,7 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
     fresh = true;
   }
   br.iterations = evaluations;
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
-  br.M.assign(Mr.data(), Mr.data() + Mr.size());
-  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
-  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
-  br.train_loss = t.train_loss;
-  br.risk = t.train_loss + 0.5 * opt.ridge * x.Q.trace();
-  br.nonconvex_mass = t.nonconvex_mass;
-  br.prox_failures = t.prox_failures;
+  record_point(x, t, opt.ridge, br);
   return br;
 }
 
@@ -829,6 +826,22 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
 
   FixedPointResult result;
   std::vector<FixedPointBranch> converged, failed;
+  // The local-prox map on the law's rule, shared by the continuation and the polish (built once,
+  // when first needed), and their budget: at most `max_iter` iterations, abandoned when the best
+  // residual has not halved over 20 (both start within a small distance of their solution).
+  std::unique_ptr<FixedPointMap> law_rule_map_storage;
+  auto law_rule_map = [&]() -> const FixedPointMap* {
+    if (!law_rule_map_storage) {
+      law_rule_map_storage = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
+    }
+    return law_rule_map_storage.get();
+  };
+  auto short_budget = [&options](int max_iter) {
+    FixedPointOptions o = options;
+    o.max_iter = max_iter;
+    o.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
+    return o;
+  };
   // Continuation on the law's rule: from a nearby δ's solution (itself a fixed point on the law's
   // rule) the iteration goes on directly on that rule instead of moving to the iteration rule's
   // fixed point and being polished back (two solves across the quadrature error of the coarse
@@ -837,10 +850,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // for the counts after. Skipped when every start must run (cold_starts_with_warm).
   if ((warm || predictor) && options.polish_on_law_rule && options.continuation_max_iter > 0 &&
       !options.cold_starts_with_warm) {
-    FixedPointOptions copt = options;
-    copt.max_iter = options.continuation_max_iter;
-    copt.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
-    const auto law_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
+    const FixedPointOptions copt = short_budget(options.continuation_max_iter);
+    const FixedPointMap* law_map = law_rule_map();
     std::vector<std::pair<int, Params>> candidates;
     if (predictor) {
       Params p = params_of(*predictor, k, m);
@@ -937,11 +948,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     // `tol` (tanh m = 4 at δ = 2.4: residual 8.9e-4 after 300 iterations; tanh(z1) + min(z2², 4),
     // k = 2, δ = 0.5) the residual stalls, and with the general budget (2000 iterations, stall
     // window 100) a failing polish cost 300 applications of T on the finest rule.
-    FixedPointOptions popt = options;
-    popt.max_iter = std::min(options.max_iter, options.polish_max_iter);
-    popt.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
-    const auto polish_map = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
-    FixedPointBranch polished = solve_from(*polish_map, params_of(converged.front(), k, m), popt,
+    FixedPointBranch polished = solve_from(*law_rule_map(), params_of(converged.front(), k, m),
+                                           short_budget(std::min(options.max_iter, options.polish_max_iter)),
                                            converged.front().start, free);
     result.polish_residual = polished.residual;
     result.polish_iterations = polished.iterations;
