@@ -15,6 +15,8 @@
 #include <random>
 #include <sstream>
 
+#include "deltacrit/simulate/subspace.hpp"
+
 namespace deltacrit::simulate {
 
 void GampOptions::validate() const {
@@ -341,6 +343,10 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
   Eigen::MatrixXd Q = W.transpose() * W / d;
   Eigen::MatrixXd A_prev = Eigen::MatrixXd::Zero(k, k);
   std::vector<double> overlaps;
+  std::vector<Eigen::MatrixXd> subspaces;  // Θ*ᵀP_ŴΘ* per iteration (subspace.hpp)
+  auto subspace_of = [&](const Eigen::MatrixXd& Wt) {
+    return subspace_overlap_matrix(data.theta.transpose() * Wt, Wt.transpose() * Wt);
+  };
   const std::size_t chunks = chunk_count(n);
   std::vector<Eigen::MatrixXd> dg_sum(chunks, Eigen::MatrixXd::Zero(k, k));
   std::vector<Eigen::MatrixXd> dg_other(chunks, Eigen::MatrixXd::Zero(k, k));
@@ -465,6 +471,7 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
       break;
     }
     overlaps.push_back(W.norm() > 0 ? subspace_overlap(data.theta, W) : 0.0);
+    subspaces.push_back(subspace_of(W));
     // Relative test (the start is tiny: an absolute one would stop in the linear growth phase);
     // decay far below the start means convergence to the uninformative point Q = 0.
     const double size = Q.trace() / k;
@@ -515,8 +522,14 @@ GampResult run_gamp(const Dataset& data, const model::Link& link, const model::N
     double sum = 0;
     for (auto it = overlaps.end() - options.stationary_window; it != overlaps.end(); ++it) sum += *it;
     out.overlap = sum / options.stationary_window;
+    out.subspace_matrix = Eigen::MatrixXd::Zero(k, k);
+    for (auto it = subspaces.end() - options.stationary_window; it != subspaces.end(); ++it) out.subspace_matrix += *it;
+    out.subspace_matrix /= options.stationary_window;
   } else if (W.allFinite() && W.norm() > 0) {
     out.overlap = subspace_overlap(data.theta, W);
+    out.subspace_matrix = subspace_of(W);
+  } else if (W.allFinite()) {
+    out.subspace_matrix = Eigen::MatrixXd::Zero(k, k);
   }
   if (out.status == Status::success && Q.trace() / k < kUninformativeLevel) {
     out.uninformative = true;
@@ -566,6 +579,7 @@ SeedKind gamp_kind(const GampConfig& config) {
     if (r.status != Status::numerical_issue) {
       out.overlap = r.overlap;
       out.overlap_matrix = r.M;
+      out.subspace_matrix = r.subspace_matrix;
       out.values["q_trace"] = {r.Q.trace() / r.Q.rows()};
       out.values["iterations"] = {static_cast<double>(r.iterations)};
     }

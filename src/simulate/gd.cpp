@@ -6,6 +6,7 @@
 #include <limits>
 #include <sstream>
 
+#include "deltacrit/simulate/subspace.hpp"
 #include "fused_product.hpp"
 
 namespace deltacrit::simulate {
@@ -249,6 +250,8 @@ GdRun train_gd(const Dataset& data, const Samples* test, const GdOptions& option
       rec.overlap = subspace_overlap(run.Wt, data.theta);
       rec.hard_overlap = hard.cols() > 0 ? subspace_overlap(run.Wt, hard) : 0.0;
       rec.overlap_matrix = normalised_overlaps(run.Wt, data.theta);
+      rec.subspace_matrix =
+          subspace_overlap_matrix(data.theta.transpose() * run.Wt.transpose(), run.Wt * run.Wt.transpose());
       rec.train_loss = train_loss;
       rec.test_loss = test && test->n() > 0 ? data_loss(*test, options.activation, options.loss, run.Wt, run.a) : kNaN;
       run.series.push_back(rec);
@@ -357,6 +360,7 @@ SeedKind gd_kind(const GdConfig& config) {
     out.details["seconds_per_step"] = run.seconds_per_step;
     out.overlap = run.final_record.overlap;
     out.overlap_matrix = run.final_record.overlap_matrix;
+    out.subspace_matrix = run.final_record.subspace_matrix;
     out.values["escape_step_mean"] = {run.escape_step >= 0 ? static_cast<double>(run.escape_step) : kNaN};
     out.values["learned_fraction"] = {run.learned ? 1.0 : 0.0};
     out.values["escaped_fraction"] = {run.escape_step >= 0 ? 1.0 : 0.0};

@@ -244,6 +244,7 @@ SeedKind hessian_kind(const HessianConfig& config) {
     out.details["residual"] = hr.residual;
     out.overlap = run.final_record.overlap;
     out.overlap_matrix = run.final_record.overlap_matrix;
+    out.subspace_matrix = run.final_record.subspace_matrix;
     out.values["lowest_eigenvalues"] = std::vector<double>(hr.eigenvalues.data(), hr.eigenvalues.data() + hr.eigenvalues.size());
     if (!config.gd.options.hard.empty()) {
       out.values["lowest_overlaps"] = hr.hard_overlaps;

@@ -12,6 +12,7 @@
 #include "deltacrit/alg/channel.hpp"
 #include "deltacrit/alg/denoiser.hpp"
 #include "deltacrit/simulate/eigs.hpp"
+#include "deltacrit/simulate/subspace.hpp"
 #include "fused_product.hpp"
 
 namespace deltacrit::simulate {
@@ -219,6 +220,9 @@ SpectralResult spectral_estimate(const Eigen::MatrixXd& theta, const Samples& sa
   }
   result.overlap_matrix = theta.transpose() * result.vectors;
   result.overlap = result.overlap_matrix.squaredNorm() / static_cast<double>(k);
+  // VᵀV = I to the eigensolver's orthogonality; using the computed Gram keeps S exactly a projector
+  // overlap even where it is not.
+  result.subspace_matrix = subspace_overlap_matrix(result.overlap_matrix, result.vectors.transpose() * result.vectors);
   return result;
 }
 
@@ -252,6 +256,7 @@ SeedKind spectral_kind(const SpectralConfig& config) {
     if (r.status == Status::success) {
       out.overlap = r.overlap;
       out.overlap_matrix = r.overlap_matrix;
+      out.subspace_matrix = r.subspace_matrix;
       out.values["top_eigenvalues"] = std::vector<double>(r.eigenvalues.data(), r.eigenvalues.data() + r.eigenvalues.size());
       out.details["residual"] = r.residual;
     }

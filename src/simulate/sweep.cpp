@@ -8,6 +8,8 @@
 #include <numeric>
 #include <sstream>
 
+#include "deltacrit/simulate/subspace.hpp"
+
 namespace deltacrit::simulate {
 
 namespace {
@@ -43,6 +45,40 @@ void mean_stderr(const std::vector<double>& v, double& mean, double& se, int& co
   for (double x : v)
     if (std::isfinite(x)) ss += (x - mean) * (x - mean);
   se = std::sqrt(ss / (count - 1) / count);
+}
+
+Aggregate aggregate_rows(const std::vector<std::vector<double>>& rows) {
+  std::size_t width = 0;
+  for (const auto& r : rows) width = std::max(width, r.size());
+  Aggregate agg;
+  agg.mean.assign(width, kNaN);
+  agg.stderr_.assign(width, kNaN);
+  agg.count.assign(width, 0);
+  for (std::size_t e = 0; e < width; ++e) {
+    std::vector<double> col;
+    for (const auto& r : rows) col.push_back(e < r.size() ? r[e] : kNaN);
+    mean_stderr(col, agg.mean[e], agg.stderr_[e], agg.count[e]);
+  }
+  return agg;
+}
+
+// Entrywise mean/stderr of the runs' subspace matrices (those of the shape of the first one and
+// finite everywhere: a run's S is meaningful only as a whole) and the mean of their eigenvalues.
+void aggregate_subspace(const std::vector<const Eigen::MatrixXd*>& runs, PointSummary& point) {
+  if (runs.empty()) return;
+  const Eigen::Index k = runs.front()->rows();
+  std::vector<std::vector<double>> entries, eigenvalues;
+  for (const Eigen::MatrixXd* S : runs) {
+    if (S->rows() != k || S->cols() != k || !S->allFinite()) continue;
+    entries.emplace_back(S->data(), S->data() + S->size());
+    const Eigen::VectorXd ev = principal_cos2(*S);
+    eigenvalues.emplace_back(ev.data(), ev.data() + ev.size());
+  }
+  if (entries.empty()) return;
+  const Aggregate agg = aggregate_rows(entries);
+  point.subspace_matrix_mean = Eigen::Map<const Eigen::MatrixXd>(agg.mean.data(), k, k);
+  point.subspace_matrix_stderr = Eigen::Map<const Eigen::MatrixXd>(agg.stderr_.data(), k, k);
+  point.principal_cos2 = aggregate_rows(eigenvalues);
 }
 
 // Residual sum of squares of the hinge y ≈ b + s·max(0, δ − c) at fixed c (closed-form LS in b, s).
@@ -324,7 +360,7 @@ SweepReport run_sweep(const SweepOptions& options, const SeedKind& kind, const P
     if (point.runs.empty()) break;
     // Aggregate.
     std::vector<double> ov;
-    Eigen::MatrixXd msum;
+    std::vector<const Eigen::MatrixXd*> subspace;
     std::map<std::string, std::vector<std::vector<double>>> by_key;
     Status st = Status::success;
     for (const auto& r : point.runs) {
@@ -334,30 +370,14 @@ SweepReport run_sweep(const SweepOptions& options, const SeedKind& kind, const P
       if (r.status != Status::success) continue;
       ++point.seeds;
       ov.push_back(r.overlap);
-      if (r.overlap_matrix.size() > 0) {
-        if (msum.size() == 0) msum = Eigen::MatrixXd::Zero(r.overlap_matrix.rows(), r.overlap_matrix.cols());
-        if (msum.rows() == r.overlap_matrix.rows() && msum.cols() == r.overlap_matrix.cols()) msum += r.overlap_matrix;
-      }
+      if (r.subspace_matrix.size() > 0) subspace.push_back(&r.subspace_matrix);
       for (const auto& [key, v] : r.values) by_key[key].push_back(v);
     }
     point.status = st;
     int count = 0;
     mean_stderr(ov, point.overlap_mean, point.overlap_stderr, count);
-    if (point.seeds > 0 && msum.size() > 0) point.overlap_matrix_mean = msum / point.seeds;
-    for (const auto& [key, rows] : by_key) {
-      std::size_t width = 0;
-      for (const auto& r : rows) width = std::max(width, r.size());
-      Aggregate agg;
-      agg.mean.assign(width, kNaN);
-      agg.stderr_.assign(width, kNaN);
-      agg.count.assign(width, 0);
-      for (std::size_t e = 0; e < width; ++e) {
-        std::vector<double> col;
-        for (const auto& r : rows) col.push_back(e < r.size() ? r[e] : kNaN);
-        mean_stderr(col, agg.mean[e], agg.stderr_[e], agg.count[e]);
-      }
-      point.values[key] = std::move(agg);
-    }
+    aggregate_subspace(subspace, point);
+    for (const auto& [key, rows] : by_key) point.values[key] = aggregate_rows(rows);
     overlaps.push_back(std::move(point_overlaps));
     report.points.push_back(std::move(point));
   }
@@ -397,7 +417,19 @@ nlohmann::json report_json(const SweepReport& report, const nlohmann::json& opti
     q["status"] = std::string(to_string(p.status));
     q["overlap_mean"] = num(p.overlap_mean);
     q["overlap_stderr"] = num(p.overlap_stderr);
-    q["overlap_matrix"] = matrix_json(p.overlap_matrix_mean);
+    // The seed mean of the raw overlap matrices (key "overlap_matrix" before) is not reported: their
+    // column order and signs are arbitrary per seed. The raw matrices stay in `runs`.
+    if (p.subspace_matrix_mean.size() > 0) {
+      q["subspace_overlap_matrix"] = matrix_json(p.subspace_matrix_mean);
+      q["subspace_overlap_matrix_stderr"] = matrix_json(p.subspace_matrix_stderr);
+      nlohmann::json cos2 = nlohmann::json::array(), cos2_se = nlohmann::json::array();
+      for (std::size_t e = 0; e < p.principal_cos2.mean.size(); ++e) {
+        cos2.push_back(num(p.principal_cos2.mean[e]));
+        cos2_se.push_back(num(p.principal_cos2.stderr_[e]));
+      }
+      q["principal_cos2"] = cos2;
+      q["principal_cos2_stderr"] = cos2_se;
+    }
     for (const auto& [key, agg] : p.values) {
       q[key] = vec_json(agg.mean);
       q[key + "_stderr"] = vec_json(agg.stderr_);
@@ -412,6 +444,7 @@ nlohmann::json report_json(const SweepReport& report, const nlohmann::json& opti
       if (r.status == Status::success) {
         rj["overlap"] = num(r.overlap);
         rj["overlap_matrix"] = matrix_json(r.overlap_matrix);
+        if (r.subspace_matrix.size() > 0) rj["subspace_overlap_matrix"] = matrix_json(r.subspace_matrix);
       }
       for (const auto& [key, v] : r.values) rj[key] = vec_json(v);
       rj["seconds"] = r.seconds;
@@ -516,6 +549,14 @@ std::string report_csv(const SweepReport& report) {
   out << "delta,n,d,seeds,seeds_requested,seeds_failed,status,overlap_mean,overlap_stderr";
   for (const auto& [key, w] : cols)
     for (std::size_t e = 0; e < w; ++e) out << "," << column_name(key, w, e) << "," << column_name(key, w, e) << "_stderr";
+  // Subspace overlap matrix, entry (a, b) 1-based, appended after the columns of earlier versions.
+  Eigen::Index k = 0;
+  for (const auto& p : report.points) k = std::max(k, p.subspace_matrix_mean.rows());
+  for (Eigen::Index a = 0; a < k; ++a)
+    for (Eigen::Index b = 0; b < k; ++b) {
+      const std::string name = "subspace_overlap_" + std::to_string(a + 1) + "_" + std::to_string(b + 1);
+      out << "," << name << "," << name << "_stderr";
+    }
   out << "\n";
   auto csv_cell = [](double v) { return std::isnan(v) ? std::string() : cell(v, 10); };
   for (const auto& p : report.points) {
@@ -529,6 +570,12 @@ std::string report_csv(const SweepReport& report) {
         out << "," << (has ? csv_cell(it->second.mean[e]) : "") << "," << (has ? csv_cell(it->second.stderr_[e]) : "");
       }
     }
+    const Eigen::MatrixXd& S = p.subspace_matrix_mean;
+    for (Eigen::Index a = 0; a < k; ++a)
+      for (Eigen::Index b = 0; b < k; ++b) {
+        const bool has = a < S.rows() && b < S.cols();
+        out << "," << (has ? csv_cell(S(a, b)) : "") << "," << (has ? csv_cell(p.subspace_matrix_stderr(a, b)) : "");
+      }
     out << "\n";
   }
   return out.str();

@@ -9,6 +9,7 @@
 
 #include "catch_compat.hpp"
 #include "cli_run.hpp"
+#include "tolerances.hpp"
 
 namespace {
 using deltacrit::test::run_cli;
@@ -49,10 +50,47 @@ TEST_CASE("simulate/cli: a small spectral run prints the JSON of issue 4", "[sim
   CHECK(j.contains("seconds"));
   REQUIRE(j.at("points").size() == 2);
   for (const auto& p : j.at("points")) {
-    for (const char* key : {"delta", "n", "d", "seeds", "overlap_mean", "overlap_stderr", "overlap_matrix"})
+    for (const char* key : {"delta", "n", "d", "seeds", "overlap_mean", "overlap_stderr", "subspace_overlap_matrix"})
       CHECK(p.contains(key));
     CHECK(p.at("seeds") == 2);
   }
+}
+
+TEST_CASE("simulate/cli: k = 2 runs report a 2x2 subspace overlap matrix whatever the raw shape", "[simulate][cli]") {
+  // gd and hessian with 3 neurons: raw overlap matrices are 2×3 per run, the subspace matrix 2×2;
+  // spectral with nev = 3 likewise. Consistency (an invariant of the definition): tr S/k = overlap per run,
+  // hence for the means too.
+  for (const char* args : {"simulate gd --link 'z1*z2' --width 3 --d 30 --delta 3 --steps 20 --lr 0.5 --init random:0.5 "
+                           "--seeds 2 --format json",
+                           "simulate spectral --link 'z1^2+z2^2' --preprocess 'min(y,6)-2' --nev 3 --d 40 --delta 4 "
+                           "--seeds 2 --format json",
+                           "simulate hessian --link 'z1*z2' --width 3 --d 20 --delta 3 --steps 20 --lr 0.5 --init random:0.5 "
+                           "--seeds 2 --format json"}) {
+    INFO(args);
+    const auto r = run_cli(args);
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    const auto& p = j.at("points")[0];
+    CHECK(!p.contains("overlap_matrix"));
+    for (const char* key : {"subspace_overlap_matrix", "subspace_overlap_matrix_stderr"}) {
+      REQUIRE(p.at(key).size() == 2);
+      CHECK(p.at(key)[0].size() == 2);
+      CHECK(p.at(key)[1].size() == 2);
+    }
+    CHECK(p.at("principal_cos2").size() == 2);
+    const auto& S = p.at("subspace_overlap_matrix");
+    CHECK((S[0][0].get<double>() + S[1][1].get<double>()) / 2 == Approx(p.at("overlap_mean").get<double>()).epsilon(deltacrit::test_tol::kSubspaceKind));
+    for (const auto& run : p.at("runs")) {
+      CHECK(run.at("overlap_matrix").size() == 2);
+      CHECK(run.at("overlap_matrix")[0].size() == 3);
+      CHECK(run.at("subspace_overlap_matrix").size() == 2);
+      CHECK(run.at("subspace_overlap_matrix")[0].size() == 2);
+    }
+  }
+  const auto csv = run_cli("simulate spectral --link 'z1^2+z2^2' --preprocess 'min(y,6)-2' --d 40 --delta 4 --format csv");
+  REQUIRE(csv.code == 0);
+  CHECK(csv.out.find("subspace_overlap_2_1,subspace_overlap_2_1_stderr") != std::string::npos);
 }
 
 TEST_CASE("simulate/cli: a small gd run reports the gd keys", "[simulate][cli]") {

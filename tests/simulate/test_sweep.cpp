@@ -20,6 +20,7 @@ SeedKind planted_kind() {
     r.status = Status::success;
     r.overlap = ctx.delta / 10 + eps;
     r.overlap_matrix = Eigen::MatrixXd::Constant(1, 2, r.overlap);
+    r.subspace_matrix = Eigen::MatrixXd::Constant(1, 1, r.overlap);
     r.values["scalar"] = {2.0 * ctx.seed_index};
     r.values["pair"] = {1.0, ctx.seed_index == 1 ? std::numeric_limits<double>::quiet_NaN() : 3.0};
     return r;
@@ -45,7 +46,8 @@ TEST_CASE("simulate/sweep: means and standard errors over seeds", "[simulate][sw
     for (const auto& r : p.runs) ss += (r.overlap - m) * (r.overlap - m);
     CHECK(p.overlap_mean == Approx(m).epsilon(1e-14));
     CHECK(p.overlap_stderr == Approx(std::sqrt(ss / 3 / 4)).epsilon(1e-12));
-    CHECK(p.overlap_matrix_mean(0, 1) == Approx(m).epsilon(1e-14));
+    CHECK(p.subspace_matrix_mean(0, 0) == Approx(m).epsilon(1e-14));
+    CHECK(p.subspace_matrix_stderr(0, 0) == Approx(std::sqrt(ss / 3 / 4)).epsilon(1e-12));
     CHECK(p.values.at("scalar").mean[0] == Approx(3.0));  // (0 + 2 + 4 + 6)/4
     CHECK(p.values.at("pair").mean[1] == Approx(3.0));    // NaN entry skipped
     CHECK(p.values.at("pair").count[1] == 3);
@@ -124,7 +126,7 @@ TEST_CASE("simulate/sweep: JSON carries the keys of issue 4", "[simulate][sweep]
   for (const char* key : {"options", "status", "seconds", "points"}) CHECK(j.contains(key));
   CHECK(j.at("options").at("link") == "z^2");
   const auto& p = j.at("points")[0];
-  for (const char* key : {"delta", "n", "d", "seeds", "overlap_mean", "overlap_stderr", "overlap_matrix", "scalar"})
+  for (const char* key : {"delta", "n", "d", "seeds", "overlap_mean", "overlap_stderr", "subspace_overlap_matrix", "scalar"})
     CHECK(p.contains(key));
   CHECK(p.at("overlap_stderr").is_null());  // one seed: no standard error, never a NaN
   CHECK(report_table(rep, "planted").find("overlap_mean") != std::string::npos);

@@ -109,4 +109,17 @@ inline constexpr double kFibrePosterior = 1e-9;
 // Loose check of a 3-seed GAMP mean at d = 500 against the state evolution (seed spread ≈ 0.1 there).
 inline constexpr double kGampSmallD = 0.25;
 
+// Subspace overlap matrix (tests/simulate/test_subspace.cpp) of small well-conditioned estimates
+// (r ≤ 4 Gaussian columns, Gram condition ≲ 1e3 after unit scaling): the Gram route errs by
+// ≈ ε·cond(G) ≈ 1e-13, against a QR projector or after a change of basis.
+inline constexpr double kSubspaceGram = 1e-12;
+// The same after a general invertible recombination E·L (cond(L) ≲ 1e2 adds to cond(G)).
+inline constexpr double kSubspaceRecombined = 1e-10;
+// S of a kind against an independent formula from its outputs (spectral: VᵀV = I only to the
+// Lanczos/dense orthogonality ≈ 1e-10; GAMP: M, Q, Ŵ at the scale √d with QR/inverse round-off,
+// CLI: means printed with 17 digits): relative/absolute agreement.
+inline constexpr double kSubspaceKind = 1e-9;
+// Standard errors recomputed here from the closed-form per-seed values (sums of 6 squares).
+inline constexpr double kSubspaceStderr = 1e-10;
+
 }  // namespace deltacrit::test_tol

@@ -73,7 +73,11 @@ struct GampResult {
   double change = 0.0;           // last ‖Q_{t+1} − Q_t‖_F
   double overlap = 0.0;          // ‖Θ*ᵀP_Ŵ‖_F²/k (k = 1: cos²(ŵ, θ*))
   Eigen::MatrixXd Q;             // ŴᵀŴ/d
-  Eigen::MatrixXd M;             // ŴᵀW*/d = Θ*ᵀŴ/√d (rows: estimate index, cols: Θ* columns)
+  Eigen::MatrixXd M;             // ŴᵀW*/d = Ŵᵀ Θ*/√d (rows: estimate index, cols: Θ* columns)
+  // k×k Θ*ᵀP_ŴΘ* (subspace.hpp), P_Ŵ the projector on span of Ŵ's k columns; equal to Mᵀ Q⁺ M.
+  // For a stationary run the mean over the same window as `overlap`, so tr/k = overlap in every
+  // case (to rounding while Ŵ has full rank). Zero for Ŵ = 0; empty when Ŵ is not finite.
+  Eigen::MatrixXd subspace_matrix;
   Eigen::MatrixXd W;             // d×k estimate
   std::vector<double> trace;     // tr Q_t / k per iteration
   int empty_labels = 0;          // labels with no support under the model (g_out set to 0)
@@ -155,7 +159,8 @@ struct GampConfig {
 };
 
 // Sweep kind: data from ctx.rng (same convention as the other kinds), then run_gamp. Values:
-// "q_trace" (tr Q/k), "iterations"; overlap_matrix = M (k×k). Details: iterations, change, Q, M.
+// "q_trace" (tr Q/k), "iterations"; overlap_matrix = M (k×k), subspace_matrix as in GampResult.
+// Details: iterations, change, Q, M.
 SeedKind gamp_kind(const GampConfig& config);
 
 }  // namespace deltacrit::simulate

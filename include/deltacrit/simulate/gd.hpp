@@ -80,6 +80,9 @@ struct GdRecord {
   double overlap = 0.0;       // ‖Θ*ᵀP_W‖_F²/k
   double hard_overlap = 0.0;  // ‖Θ_hᵀP_W‖_F²/k_h (0 when no --hard)
   Eigen::MatrixXd overlap_matrix;  // k×m normalised
+  // k×k Θ*ᵀP_WΘ* (subspace.hpp) with P_W the projector on the span of all m neurons (zero or
+  // collinear neurons add nothing); tr/k = overlap.
+  Eigen::MatrixXd subspace_matrix;
   double train_loss = 0.0;    // data term on the training set
   double test_loss = 0.0;     // data term on the fresh test set (NaN when test_size = 0)
   double grad_norm = 0.0;     // ‖∇R̂‖_F of the step taken here (after the hard-direction / tangent
@@ -123,7 +126,8 @@ void validate_gd_config(const GdConfig& config);
 
 // Sweep kind: data + fresh test set from ctx.rng, train, report. Values: "escape_step_mean",
 // "learned_fraction", "train_loss", "test_loss", "hard_overlap" (with --hard). The overlap matrix is
-// the final k×m normalised Θ*ᵀW. Details: the time series, the escape step, a (if trained).
+// the final k×m normalised Θ*ᵀW; the subspace matrix that of GdRecord (span of all m neurons).
+// Details: the time series, the escape step, a (if trained).
 SeedKind gd_kind(const GdConfig& config);
 
 }  // namespace deltacrit::simulate

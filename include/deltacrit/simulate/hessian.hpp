@@ -88,8 +88,9 @@ struct HessianConfig {
 
 // Sweep kind: data, GD (phase 1) as `simulate gd`, then the Hessian at the final point. Values:
 // "lowest_eigenvalues" (nev), "lowest_overlaps" (nev; with Θ_h when --hard is given, else with Θ*),
-// "lowest_overlaps_theta" (with Θ*, when --hard is given), "train_loss". Overlap/overlap matrix:
-// those of the trained W (as in gd). Details: the histogram, matvecs, residual, the GD summary.
+// "lowest_overlaps_theta" (with Θ*, when --hard is given), "train_loss". Overlap, overlap matrix
+// and subspace matrix: those of the trained W (as in gd: span of all m neurons). Details: the
+// histogram, matvecs, residual, the GD summary.
 SeedKind hessian_kind(const HessianConfig& config);
 
 }  // namespace deltacrit::simulate

@@ -84,6 +84,7 @@ struct SpectralResult {
   Eigen::VectorXd eigenvalues;     // the top nev eigenvalues of D, largest first
   Eigen::MatrixXd vectors;         // d×nev eigenvectors
   Eigen::MatrixXd overlap_matrix;  // k×nev, Θ*ᵀV
+  Eigen::MatrixXd subspace_matrix; // k×k Θ*ᵀP_VΘ* (subspace.hpp), P_V the projector on all nev vectors
   double overlap = 0.0;            // ‖Θ*ᵀV‖_F² / k
   long matvecs = 0;
   double residual = 0.0;           // max ‖D v − λ v‖ over the returned pairs
@@ -102,7 +103,8 @@ struct SpectralConfig {
 };
 
 // The sweep kind: generate data (Θ*, X, y) from ctx.rng, apply T, top eigenvectors. Kind-specific
-// values: "top_eigenvalues" (nev numbers). Details: matvecs, residual, n_used (after erasures).
+// values: "top_eigenvalues" (nev numbers); overlap matrix Θ*ᵀV, subspace matrix Θ*ᵀP_VΘ*.
+// Details: matvecs, residual, n_used (after erasures).
 // A non-finite T(y_i) makes the seed fail with numerical_issue naming the sample's y.
 SeedKind spectral_kind(const SpectralConfig& config);
 

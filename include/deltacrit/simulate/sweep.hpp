@@ -12,7 +12,8 @@
 // stops early), and fills a SeedResult. Its configuration (link, noise, options) is captured in
 // the std::function. The sweep never interprets kind-specific numbers: it averages every entry of
 // SeedResult::values over the seeds (elementwise, skipping non-finite entries) and prints them under
-// the key given.
+// the key given. The one matrix it averages is SeedResult::subspace_matrix, whose meaning is
+// fixed (subspace.hpp); the raw, kind-oriented overlap_matrix is only echoed per run.
 #include <Eigen/Core>
 #include <atomic>
 #include <cstdint>
@@ -46,7 +47,12 @@ struct SeedResult {
   Status status = Status::not_computed;
   std::string message;             // one line: why a seed failed ("diverged at step 120", ...)
   double overlap = 0.0;            // squared overlap with Θ* (k ≥ 2: ‖Θ*ᵀP‖_F²/k)
-  Eigen::MatrixXd overlap_matrix;  // the overlap matrix behind it (kind-specific shape, doc'd by the kind)
+  // The raw overlap matrix of this run (kind-specific shape and orientation, doc'd by the kind).
+  // Its column order and signs are arbitrary from seed to seed: echoed per run, never averaged.
+  Eigen::MatrixXd overlap_matrix;
+  // k×k subspace overlap matrix S = Θ̂*ᵀP_EΘ̂* of the estimate E (subspace.hpp): invariant under
+  // any change of basis of the estimate, averaged over seeds. Empty when the kind has no estimate.
+  Eigen::MatrixXd subspace_matrix;
   // Kind-specific numbers averaged over seeds; the key is the JSON key of the mean (e.g.
   // "escape_step_mean", "lowest_eigenvalues"); a NaN entry means "absent for this seed".
   std::map<std::string, std::vector<double>> values;
@@ -85,7 +91,13 @@ struct PointSummary {
   Status status = Status::not_computed;  // worst over the seeds that ran
   double overlap_mean = 0.0;
   double overlap_stderr = 0.0;
-  Eigen::MatrixXd overlap_matrix_mean;
+  // Entrywise mean and standard error (sd/√count; NaN for one seed) of the runs' subspace_matrix
+  // over the successful seeds with a finite matrix of the common shape; empty when no run has one.
+  Eigen::MatrixXd subspace_matrix_mean;
+  Eigen::MatrixXd subspace_matrix_stderr;
+  // Mean over those seeds of each run's eigenvalues of S, largest first (the squared cosines of
+  // the principal angles; invariant too, and not the eigenvalues of the mean matrix).
+  Aggregate principal_cos2;
   std::map<std::string, Aggregate> values;
   std::vector<SeedResult> runs;  // one per seed that ran (index = seed index)
 };
