@@ -4,6 +4,7 @@
 // time is the one-core figure; pitfall 16).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -30,10 +31,13 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Usage: bench_nn [REPEATS] [FILTER]: FILTER runs only the cases whose name contains it
-  // (e.g. "init", "fixed-point"); the fixed-point cases with m = 2 or k = 2 take minutes.
+  // Usage: bench_nn [REPEATS] [FILTER] [R]: FILTER runs only the cases whose name contains it
+  // (e.g. "init", "fixed-point"); the fixed-point cases with m = 2 or k = 2 take minutes. R > 0
+  // sets NNOptions::threshold_check (default 0: off, as `nn --find`).
   const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
   const std::string filter = argc > 2 ? argv[2] : "";
+  const double check = argc > 3 ? std::atof(argv[3]) : 0.0;
+  const int check_points = argc > 4 ? std::max(1, std::atoi(argv[4])) : 4;  // [N]: points per side
   const std::vector<Case> cases = {
       {"init small:0  quadratic m=1 k=1", "min(z^2,4)", "quadratic", {1.0}, "init:0", 0.0, {0}},
       {"init random:1 logcosh   m=2 k=1", "min(z^2,4)", "logcosh", {0.5, 0.5}, "init:1", 0.0, {0}},
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
       hessian::NNOptions opt;
       opt.ridge = c.ridge;
       opt.hard = c.hard;
+      opt.threshold_check = check;
+      opt.threshold_check_points = check_points;
       hessian::LawProvider provider;
       if (c.phase1.rfind("init:", 0) == 0) {
         // "init:S": random:S (small:0 when S = 0); "init:sS": small:S.
@@ -81,7 +87,27 @@ int main(int argc, char** argv) {
     }
     std::printf("%-34s %10.3f %10.3f %12.6g %12.6g  %s%s\n", c.name.c_str(), median(cpu), median(wall), th.bbp.value,
                 th.nn.value, std::string(to_string(th.status)).c_str(), th.no_transition ? " (no transition: D unbounded)" : "");
-    std::fflush(stdout);
+    for (const auto* t : {&th.bbp, &th.nn}) {
+      std::printf("  %s resolution %.4g (%s), span [%.6g, %.6g], %d points in the window; jitter %.3g (%d points); "
+                  "%d evaluations\n",
+                  t == &th.bbp ? "delta_bbp" : "delta_nn ", t->resolution, t->monotone ? "monotone" : "NOT monotone",
+                  t->resolution_span[0], t->resolution_span[1], t->resolution_samples, t->jitter, t->jitter_samples,
+                  t->evaluations);
+    }
+    // With R > 0: the evaluated event values within δ*(1 ± R) of each finite threshold, by δ.
+    if (check > 0) {
+      auto samples = th.samples;
+      std::sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.delta < b.delta; });
+      for (const auto* t : {&th.bbp, &th.nn}) {
+        if (!std::isfinite(t->value)) continue;
+        std::printf("  %s samples within +-%g: delta phi psi\n", t == &th.bbp ? "delta_bbp" : "delta_nn ", check);
+        for (const auto& s : samples) {
+          if (std::fabs(s.delta / t->value - 1) <= check * (1 + 1e-9)) {
+            std::printf("    %.7f %+.6e %+.6e\n", s.delta, s.k_min_at_edge, s.k_min_at_zero);
+          }
+        }
+      }
+    }    std::fflush(stdout);
   }
   return 0;
 }

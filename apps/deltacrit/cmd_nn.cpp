@@ -39,6 +39,8 @@ struct NNArgs : LinkArgs {
   double delta_max = 1000.0;
   int scan_per_decade = 6;
   bool full_scan = false;
+  double threshold_check = 0.0;
+  int threshold_check_points = 4;
   bool check_quadrature = false;
   int u_points = 0;
   double u_panel_width = 0.5;
@@ -72,7 +74,10 @@ std::string cell(double v) { return std::isnan(v) ? "-" : fmt_number(v, 6); }
 
 std::string hard_text(const std::vector<int>& hard) {
   std::string s;
-  for (std::size_t i = 0; i < hard.size(); ++i) s += (i ? "," : "") + std::to_string(hard[i] + 1);
+  for (std::size_t i = 0; i < hard.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(hard[i] + 1);
+  }
   return s;
 }
 
@@ -116,6 +121,8 @@ Setup make_setup(const NNArgs& args) {
   opt.delta_max = args.delta_max;
   opt.scan_per_decade = args.scan_per_decade;
   opt.scan_to_max = args.full_scan;
+  opt.threshold_check = args.threshold_check;
+  opt.threshold_check_points = args.threshold_check_points;
 
   link_text = args.link;
 
@@ -325,6 +332,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     for (const auto* t : {&th->bbp, &th->nn}) {
       if (!t->message.empty()) messages.push_back(std::string(t == &th->bbp ? "delta_bbp: " : "delta_nn: ") + t->message);
     }
+    if (args.full_scan && !th->nn_end.monotone) messages.push_back("delta_nn_end: " + th->nn_end.message);
   }
   const bool no_transition = th && th->no_transition;
   if (!setup.init_note.empty()) messages.push_back(setup.init_note);
@@ -344,7 +352,8 @@ void run(const NNArgs& args, CommandContext& ctx) {
                   {"loss", args.loss}, {"width", net->width()}, {"second_layer", a_text},
                   {"init", args.init}, {"ridge", args.ridge}, {"unit_norm", args.unit_norm},
                   {"hard", hard_text(opt.hard)}, {"phase1", args.phase1}, {"find", find},
-                  {"delta", args.delta}, {"delta_min", args.delta_min}, {"delta_max", args.delta_max}};
+                  {"delta", args.delta}, {"delta_min", args.delta_min}, {"delta_max", args.delta_max},
+                  {"threshold_check", args.threshold_check}, {"threshold_check_points", args.threshold_check_points}};
   j["status"] = std::string(to_string(status));
   j["seconds"] = seconds;
   j["law"] = law_json;
@@ -354,6 +363,16 @@ void run(const NNArgs& args, CommandContext& ctx) {
     if (interpolating && &t == &th->nn) return nullptr;
     return number_or_inf(t.value, "threshold");
   };
+  // Resolution keys: null where threshold_json gives no finite crossing to resolve.
+  auto resolution_json = [&](const std::string& key, const hessian::Threshold& t) {
+    const bool resolved = !no_transition && !(interpolating && &t == &th->nn) && std::isfinite(t.value) && !t.below_range;
+    j[key + "_resolution"] = resolved ? nlohmann::json(t.resolution) : nlohmann::json(nullptr);
+    j[key + "_monotone"] = resolved ? nlohmann::json(t.monotone) : nlohmann::json(nullptr);
+    j[key + "_resolution_span"] = resolved ? nlohmann::json::array({t.resolution_span[0], t.resolution_span[1]})
+                                           : nlohmann::json(nullptr);
+    j[key + "_resolution_points"] = t.resolution_samples;
+    j[key + "_jitter"] = resolved && !std::isnan(t.jitter) ? number_or_inf(t.jitter, "jitter") : nlohmann::json(nullptr);
+  };
   if (th) {
     j["delta_bbp"] = threshold_json(th->bbp);
     j["delta_nn"] = threshold_json(th->nn);
@@ -361,9 +380,12 @@ void run(const NNArgs& args, CommandContext& ctx) {
     j["delta_nn_bracket"] = {number_or_inf(th->nn.bracket[0], "bracket"), number_or_inf(th->nn.bracket[1], "bracket")};
     j["delta_bbp_status"] = std::string(to_string(th->bbp.status));
     j["delta_nn_status"] = std::string(to_string(th->nn.status));
+    resolution_json("delta_bbp", th->bbp);
+    resolution_json("delta_nn", th->nn);
     if (args.full_scan) {
       j["delta_nn_end"] = interpolating ? nlohmann::json(nullptr) : number_or_inf(th->nn_end.value, "threshold");
       j["delta_nn_end_bracket"] = {number_or_inf(th->nn_end.bracket[0], "bracket"), number_or_inf(th->nn_end.bracket[1], "bracket")};
+      if (!interpolating) resolution_json("delta_nn_end", th->nn_end);
     }
     j["evaluations"] = th->nn.evaluations + th->bbp.evaluations - static_cast<int>(th->scan.size());
     j["no_transition"] = no_transition;
@@ -428,11 +450,13 @@ void run(const NNArgs& args, CommandContext& ctx) {
             << (std::isnan(p.escape_time_per_log_d) ? "" : fmt_number(p.escape_time_per_log_d, 10)) << "\n";
       }
     } else if (th) {
-      out << "quantity,value,bracket_low,bracket_high,status\n";
+      out << "quantity,value,bracket_low,bracket_high,status,resolution\n";
       for (const auto* t : {&th->bbp, &th->nn}) {
         const bool suppressed = no_transition || (interpolating && t == &th->nn);
+        const bool resolved = !suppressed && std::isfinite(t->value) && !t->below_range;
         out << (t == &th->bbp ? "delta_bbp" : "delta_nn") << "," << (suppressed ? "" : fmt_number(t->value, 10)) << ","
-            << fmt_number(t->bracket[0], 10) << "," << fmt_number(t->bracket[1], 10) << "," << to_string(t->status) << "\n";
+            << fmt_number(t->bracket[0], 10) << "," << fmt_number(t->bracket[1], 10) << "," << to_string(t->status) << ","
+            << (resolved ? fmt_number(t->resolution, 6) : "") << "\n";
       }
     }
   } else {
@@ -449,13 +473,25 @@ void run(const NNArgs& args, CommandContext& ctx) {
         out << fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
       }
     } else if (th) {
-      out << fmt::format("  delta_bbp = {:>12}   bracket [{}, {}]   {}\n", fmt_number(th->bbp.value),
-                         fmt_number(th->bbp.bracket[0]), fmt_number(th->bbp.bracket[1]), to_string(th->bbp.status));
+      // Resolution column: shown only when the evaluated points contradict a single crossing.
+      auto resolution_text = [](const hessian::Threshold& t) -> std::string {
+        std::string text;
+        if (!t.monotone) {
+          text += "   NOT MONOTONE: resolution +-" + fmt_number(t.resolution, 3) + " (relative), delta in [" +
+                  fmt_number(t.resolution_span[0]) + ", " + fmt_number(t.resolution_span[1]) + "]";
+        }
+        if (t.jitter > hessian::kJitterWarning) text += "   NOISY: jitter +-" + fmt_number(t.jitter, 3) + " (relative)";
+        return text;
+      };
+      out << fmt::format("  delta_bbp = {:>12}   bracket [{}, {}]   {}{}\n", fmt_number(th->bbp.value),
+                         fmt_number(th->bbp.bracket[0]), fmt_number(th->bbp.bracket[1]), to_string(th->bbp.status),
+                         resolution_text(th->bbp));
       if (interpolating) {
         out << "  delta_nn  = (none: square-loss interpolation, l' = 0 on the law, Hessian PSD)\n";
       } else {
-        out << fmt::format("  delta_nn  = {:>12}   bracket [{}, {}]   {}\n", fmt_number(th->nn.value),
-                           fmt_number(th->nn.bracket[0]), fmt_number(th->nn.bracket[1]), to_string(th->nn.status));
+        out << fmt::format("  delta_nn  = {:>12}   bracket [{}, {}]   {}{}\n", fmt_number(th->nn.value),
+                           fmt_number(th->nn.bracket[0]), fmt_number(th->nn.bracket[1]), to_string(th->nn.status),
+                           resolution_text(th->nn));
       }
       if (args.full_scan && std::isfinite(th->nn.value)) {
         out << fmt::format("  negative outlier until delta = {}   bracket [{}, {}]\n", fmt_number(th->nn_end.value),
@@ -527,6 +563,11 @@ const CommandRegistration registration{
       sub.add_option("--delta-min", args->delta_min, "Lower end of the threshold scan (default 0.05)");
       sub.add_option("--delta-max", args->delta_max, "Upper end of the threshold scan (default 1000)");
       sub.add_flag("--full-scan", args->full_scan, "Scan up to --delta-max to find where the negative outlier disappears again (delta_nn_end)");
+      sub.add_option("--threshold-check", args->threshold_check,
+                     "Resolution check of delta_bbp/delta_nn: also evaluate the event at delta*(1 +- r) for r up to R "
+                     "(0..0.5; default 0 = off, the resolution then uses the points the search evaluated anyway)");
+      sub.add_option("--threshold-check-points", args->threshold_check_points,
+                     "Points per side of --threshold-check, at r = R j/N, j = 1..N (1..20, default 4)");
       sub.add_flag("--check-quadrature", args->check_quadrature, "Repeat on refined quadrature rules and report the differences as error estimates");
       sub.add_option("--scan-per-decade", args->scan_per_decade, "Scan points per decade of delta (default 6)");
       sub.add_option("--u-points", args->u_points, "m >= 2: Gauss-Hermite nodes per axis for u (init) or h (fixed point); 0 = automatic");

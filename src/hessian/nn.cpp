@@ -240,6 +240,73 @@ void NNOptions::validate() const {
   if (!(delta_max > delta_min) || !std::isfinite(delta_max)) fail("--delta-max", "must be finite and > --delta-min");
   if (scan_per_decade < 1 || scan_per_decade > 100) fail("--scan-per-decade", "must be in 1..100");
   if (!(delta_rel_tol > 0 && delta_rel_tol < 0.1)) fail("delta_rel_tol", "must be in (0, 0.1)");
+  if (!(threshold_check >= 0 && threshold_check <= 0.5)) fail("--threshold-check", "must be in [0, 0.5] (0 = off)");
+  if (threshold_check_points < 1 || threshold_check_points > 20) fail("--threshold-check-points", "must be in 1..20");
+}
+
+CrossingResolution crossing_resolution(std::vector<CrossingSample> samples, double root) {
+  if (!(root > 0) || !std::isfinite(root)) fail("root", "must be finite and > 0");
+  for (const auto& s : samples) {
+    if (!(s.delta > 0) || !std::isfinite(s.delta)) fail("samples", "every delta must be finite and > 0");
+  }
+  std::stable_sort(samples.begin(), samples.end(),
+                   [](const CrossingSample& a, const CrossingSample& b) { return a.delta < b.delta; });
+  CrossingResolution r;
+  r.samples = static_cast<int>(samples.size());
+  double lo = root, hi = root;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto& s = samples[i];
+    if (i > 0 && s.holds != samples[i - 1].holds) ++r.sign_changes;
+    const bool disagrees = (s.delta < root && s.holds) || (s.delta > root && !s.holds);
+    if (!disagrees) continue;
+    ++r.disagreeing;
+    lo = std::min(lo, s.delta);
+    hi = std::max(hi, s.delta);
+  }
+  r.monotone = r.disagreeing == 0;
+  r.span = {lo, hi};
+  r.resolution = std::max(root - lo, hi - root) / root;
+  return r;
+}
+
+EventJitter event_jitter(const std::vector<EventSampleValue>& samples, double root, double half_width) {
+  if (!(root > 0) || !std::isfinite(root)) fail("root", "must be finite and > 0");
+  if (!(half_width > 0 && half_width < 1)) fail("half_width", "must be in (0, 1)");
+  std::vector<double> xs, vs;
+  for (const auto& s : samples) {
+    if (!(s.delta > 0) || !std::isfinite(s.delta) || !std::isfinite(s.value)) {
+      fail("samples", "every delta must be finite and > 0 and every value finite");
+    }
+    const double x = s.delta / root - 1.0;
+    if (std::fabs(x) > half_width * (1 + 1e-12)) continue;
+    xs.push_back(x / half_width);
+    vs.push_back(s.value);
+  }
+  EventJitter out;
+  out.samples = static_cast<int>(xs.size());
+  std::vector<double> sorted = xs;
+  std::sort(sorted.begin(), sorted.end());
+  int distinct = sorted.empty() ? 0 : 1;
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    if (sorted[i] - sorted[i - 1] > 1e-3) ++distinct;
+  }
+  if (out.samples < 6 || distinct < 4) return out;
+  // Least squares in the scaled abscissa t = x/half_width ∈ [−1, 1] (well conditioned).
+  const Eigen::Index n = out.samples;
+  Eigen::MatrixXd A(n, 3);
+  Eigen::VectorXd v(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    A(i, 0) = 1.0;
+    A(i, 1) = xs[i];
+    A(i, 2) = xs[i] * xs[i];
+    v(i) = vs[i];
+  }
+  const Eigen::Vector3d coef = A.colPivHouseholderQr().solve(v);
+  const double rss = (A * coef - v).squaredNorm();
+  out.rms = std::sqrt(rss / static_cast<double>(n - 3));
+  out.slope = coef(1) / half_width;
+  out.jitter = out.slope != 0.0 ? out.rms / std::fabs(out.slope) : kInf;
+  return out;
 }
 
 Analyzer::Analyzer(phase1::Network net, NNOptions options, LawProvider provider)
@@ -371,6 +438,12 @@ Thresholds Analyzer::thresholds() {
     }
     return p;
   };
+  // Every successful evaluation is recorded for the resolution of the thresholds.
+  auto evaluate_recorded = [&](double delta) {
+    PointResult p = evaluate_retry(delta);
+    if (p.status == Status::success) th.samples.push_back({delta, p.k_min_at_edge, p.k_min_at_zero});
+    return p;
+  };
   std::vector<double> grid;
   const double step = std::pow(10.0, 1.0 / options_.scan_per_decade);
   for (double d = options_.delta_min; d < options_.delta_max * (1 + 1e-12); d *= step) grid.push_back(d);
@@ -385,7 +458,7 @@ Thresholds Analyzer::thresholds() {
   std::string unbounded_reason;
   Status scan_status = Status::success;
   for (std::size_t i = 0; i < grid.size(); ++i) {
-    PointResult p = evaluate_retry(grid[i]);
+    PointResult p = evaluate_recorded(grid[i]);
     th.scan.push_back(p);
     if (p.status != Status::success) {
       scan_status = worst(scan_status, Status::not_converged);
@@ -442,7 +515,7 @@ Thresholds Analyzer::thresholds() {
     }
     auto f = [&](double log_delta) {
       ++t.evaluations;
-      const PointResult p = evaluate_retry(std::exp(log_delta));
+      const PointResult p = evaluate_recorded(std::exp(log_delta));
       if (p.status != Status::success) throw EvalFailure{p.message, p.status};
       return event(p);
     };
@@ -462,12 +535,83 @@ Thresholds Analyzer::thresholds() {
       t.message = "root refinement failed: " + e.message + "; bracket from the scan only";
     }
   };
+  // Opt-in threshold check: the event at value·(1 ± R·j/N), j = 1..N. The points only join the
+  // samples; the resolution is computed once every threshold has been refined and checked, so each
+  // threshold also sees the points evaluated for the others.
+  const double R = options_.threshold_check;
+  auto resolvable = [](const Threshold& t) { return std::isfinite(t.value) && !t.below_range && t.value > 0; };
+  auto check = [&](Threshold& t) {
+    if (!(R > 0) || !resolvable(t)) return;
+    const int N = options_.threshold_check_points;
+    int failed = 0;
+    for (int j = 1; j <= N; ++j) {
+      for (double sign : {-1.0, 1.0}) {
+        ++t.evaluations;
+        if (evaluate_recorded(t.value * (1.0 + sign * R * j / N)).status == Status::success) {
+          ++t.check_points;
+        } else {
+          ++failed;
+        }
+      }
+    }
+    if (failed > 0) {
+      t.message += std::string(t.message.empty() ? "" : "; ") + "threshold check: " + std::to_string(failed) + " of " +
+                   std::to_string(2 * N) + " points failed and were left out";
+    }
+  };
+  // Holding side: BBP and NN events hold above their crossing (φ < 0, ψ < 0); the end of the
+  // negative outlier is the crossing above which ψ ≥ 0 holds.
+  auto resolve = [&](Threshold& t, int first, bool nn_event, bool holds_if_negative) {
+    if (!resolvable(t) || first < 1) return;
+    const double lo = std::min(grid[first - 1], t.value * (1.0 - R));
+    const double hi = std::max(grid[first], t.value * (1.0 + R));
+    std::vector<CrossingSample> in_window;
+    std::vector<EventSampleValue> values;
+    for (const auto& s : th.samples) {
+      if (s.delta < lo * (1 - 1e-12) || s.delta > hi * (1 + 1e-12)) continue;
+      const double v = nn_event ? s.k_min_at_zero : s.k_min_at_edge;
+      in_window.push_back({s.delta, holds_if_negative ? v < 0 : v >= 0});
+      if (std::isfinite(v)) values.push_back({s.delta, v});
+    }
+    const EventJitter jit = event_jitter(values, t.value, kJitterHalfWidth);
+    t.jitter = jit.jitter;
+    t.jitter_samples = jit.samples;
+    if (jit.jitter > kJitterWarning) {
+      std::ostringstream w;
+      w.precision(3);
+      w << "warning: the event scatters about a smooth curve near the crossing by +-" << jit.jitter
+        << " (relative, in delta; " << jit.samples << " points within +-" << kJitterHalfWidth
+        << "): delta is determined only to about that, not to the bracket width";
+      t.message += std::string(t.message.empty() ? "" : "; ") + w.str();
+    }
+    const CrossingResolution r = crossing_resolution(std::move(in_window), t.value);
+    t.resolution = r.resolution;
+    t.resolution_span = r.span;
+    t.monotone = r.monotone;
+    t.resolution_samples = r.samples;
+    if (!r.monotone) {
+      std::ostringstream w;
+      w.precision(4);
+      w << "warning: the event is not monotone in delta near the crossing: " << r.disagreeing << " of " << r.samples
+        << " evaluated points (" << r.sign_changes << " sign changes) disagree with a single crossing at " << t.value
+        << ", over delta in [" << r.span[0] << ", " << r.span[1] << "]; resolution +-" << r.resolution
+        << " (relative), not the bracket width";
+      if (!(R > 0)) w << " (a lower bound; --threshold-check R evaluates more points)";
+      t.message += std::string(t.message.empty() ? "" : "; ") + w.str();
+    }
+  };
   refine(th.bbp, first_bbp, phi);
+  check(th.bbp);
   refine(th.nn, first_nn, psi);
+  check(th.nn);
   if (options_.scan_to_max && first_nn >= 0) {
     refine(th.nn_end, first_nn_end, psi);
+    check(th.nn_end);
     if (first_nn_end < 0) th.nn_end.message = "the outlier stays negative up to delta_max = " + fmt(options_.delta_max);
   }
+  resolve(th.bbp, first_bbp, false, true);
+  resolve(th.nn, first_nn, true, true);
+  if (options_.scan_to_max && first_nn >= 0) resolve(th.nn_end, first_nn_end, true, false);
   if (th.interpolating) {
     th.nn.message = "square-loss interpolation: l' = 0 on the phase-1 law at every scanned delta, so the Hessian is "
                     "positive semi-definite and has no negative outlier; no threshold is reported";

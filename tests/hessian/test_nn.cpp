@@ -397,3 +397,222 @@ TEST_CASE("weight_law's range of D matches a per-node eigen-solve", "[hessian][n
   CHECK(diag.negative_mass == Approx(negative).margin(1e-12));
   CHECK(diag.d_min < 0);  // a non-trivial check: logcosh'' and a negative weight make D indefinite
 }
+
+// crossing_resolution on synthetic event sequences, against hand-computed values of its
+// definition (nn.hpp): disagreeing samples are those below the root that hold or above it that do
+// not; resolution = max distance of one to the root, relative.
+TEST_CASE("crossing resolution of synthetic event sequences", "[hessian][nn][resolution]") {
+  using S = hessian::CrossingSample;
+  SECTION("a single crossing: resolution 0") {
+    std::vector<S> s;
+    for (int i = 1; i <= 10; ++i) s.push_back({double(i), i >= 6});
+    const auto r = hessian::crossing_resolution(s, 5.5);
+    CHECK(r.monotone);
+    CHECK(r.resolution == 0.0);
+    CHECK(r.disagreeing == 0);
+    CHECK(r.sign_changes == 1);
+    CHECK(r.samples == 10);
+    CHECK(r.span[0] == 5.5);
+    CHECK(r.span[1] == 5.5);
+  }
+  SECTION("an extra sign pair on each side: the span of the disagreement") {
+    // δ = 1..10, holds from 6 on, except δ = 3 holds and δ = 8 does not: F F T F F T T F T T.
+    std::vector<S> s;
+    for (int i = 1; i <= 10; ++i) s.push_back({double(i), (i >= 6 && i != 8) || i == 3});
+    std::reverse(s.begin(), s.end());  // order of evaluation does not matter
+    const auto r = hessian::crossing_resolution(s, 5.5);
+    CHECK_FALSE(r.monotone);
+    CHECK(r.disagreeing == 2);
+    CHECK(r.sign_changes == 5);
+    CHECK(r.span[0] == 3.0);
+    CHECK(r.span[1] == 8.0);
+    CHECK(r.resolution == Approx(2.5 / 5.5).epsilon(1e-15));
+  }
+  SECTION("a late non-event only: one-sided span") {
+    // The noisy BBP pattern of docs/nn.md: off, on (the root's upper bracket end), off, on.
+    const std::vector<S> s = {{1.7, false}, {2.0, false}, {2.000002, true}, {2.5, false}, {3.0, true}};
+    const auto r = hessian::crossing_resolution(s, 2.000001);
+    CHECK_FALSE(r.monotone);
+    CHECK(r.disagreeing == 1);
+    CHECK(r.sign_changes == 3);
+    CHECK(r.span[0] == 2.000001);
+    CHECK(r.span[1] == 2.5);
+    CHECK(r.resolution == Approx(0.499999 / 2.000001).epsilon(1e-14));
+  }
+  SECTION("the root between the last off and the first on of a non-monotone sequence") {
+    // L = min{holds} = 1.9 < U = max{not holds} = 2.2; the root is the crossing at 2.05.
+    const std::vector<S> s = {{1.8, false}, {1.9, true}, {2.0, false}, {2.1, true}, {2.2, false}, {2.3, true}};
+    const auto r = hessian::crossing_resolution(s, 2.05);
+    CHECK(r.span[0] == 1.9);
+    CHECK(r.span[1] == 2.2);
+    CHECK(r.resolution == Approx(0.15 / 2.05).epsilon(1e-14));
+    CHECK(r.disagreeing == 2);  // 1.9 (holds below the root) and 2.2 (does not hold above it)
+    CHECK(r.sign_changes == 5);
+  }
+  SECTION("no samples, and samples exactly at the root") {
+    CHECK(hessian::crossing_resolution({}, 1.0).monotone);
+    const auto r = hessian::crossing_resolution({{1.0, true}, {1.0, false}, {0.5, false}, {2.0, true}}, 1.0);
+    CHECK(r.monotone);
+    CHECK(r.resolution == 0.0);
+  }
+  SECTION("bad input") {
+    CHECK_THROWS_AS(hessian::crossing_resolution({}, 0.0), InputError);
+    CHECK_THROWS_AS(hessian::crossing_resolution({}, INFINITY), InputError);
+    CHECK_THROWS_AS(hessian::crossing_resolution({{NAN, true}}, 1.0), InputError);
+    CHECK_THROWS_AS(hessian::crossing_resolution({{-1.0, true}}, 1.0), InputError);
+  }
+}
+
+// A law whose BBP event is non-monotone by construction. The quadratic small-init law of
+// min(z², 4) has δ_BBP = δ_T in the effective ratio δ·sample_fraction (scalar spectral route,
+// above). The provider returns it with sample_fraction s(δ) = s_B on the teeth of a comb
+// (frac(δ/w) < 1/2) and 1 elsewhere, so the event holds iff δ·s(δ) > δ_T: never below δ_T, always
+// above δ_T/s_B, and in between off on the teeth and on between them. Every crossing the search
+// can find is δ_T or a tooth edge in [δ_T, δ_T/s_B]; the points that disagree with a single
+// crossing lie in [L*, U*] (L* = inf{holds}, U* = sup{not holds}), so the resolution is at most
+// max(δ* − L*, U* − δ*)/δ*, and at least the largest distance of a threshold-check point whose
+// closed-form sign disagrees. The δ-independent law (control) is monotone: resolution 0.
+TEST_CASE("threshold resolution detects a non-monotone event and stays 0 for a smooth one", "[hessian][nn][resolution]") {
+  const double ridge = 0.5, sB = 0.9, w = 0.05;
+  const double delta_T = ScalarSpectral::threshold();
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  const auto tooth = [w](double delta) { return delta / w - std::floor(delta / w) < 0.5; };
+  const auto holds = [&](double delta) { return delta * (tooth(delta) ? sB : 1.0) > delta_T; };
+  // Crossings of the closed-form event: δ_T (if not on a tooth), tooth edges between, δ_T/s_B (if on a tooth).
+  std::vector<double> crossings;
+  for (double e = std::floor(delta_T / w) * w; e <= delta_T / sB + w; e += 0.5 * w) {
+    if (e > delta_T && e < delta_T / sB) crossings.push_back(e);
+  }
+  crossings.push_back(delta_T);
+  crossings.push_back(delta_T / sB);
+  const auto undecided = [&](double delta) {
+    for (double c : crossings)
+      if (std::fabs(delta - c) <= test_tol::kNNCrossingUndecided * c) return true;
+    return false;
+  };
+  // L* and U* of the comb, on a fine grid (teeth are w/2 = 0.025 wide, the grid step 1e-6).
+  double Lstar = INFINITY, Ustar = -INFINITY;
+  for (double d = 0.9 * delta_T; d < 1.2 * delta_T; d += 1e-6) {
+    if (holds(d)) Lstar = std::min(Lstar, d);
+    else Ustar = std::max(Ustar, d);
+  }
+  REQUIRE(Lstar < Ustar);
+
+  hessian::NNOptions opt;
+  opt.ridge = ridge;
+  opt.hard = {0};
+  const hessian::LawProvider comb = [&law, &tooth, sB](double delta) {
+    hessian::LawAt at;
+    at.law = law;
+    at.law.sample_fraction = tooth(delta) ? sB : 1.0;
+    at.depends_on_delta = true;
+    return at;
+  };
+  for (double R : {0.0, 0.2}) {
+    CAPTURE(R);
+    opt.threshold_check = R;
+    opt.threshold_check_points = 10;
+    hessian::Analyzer analyzer(net, opt, comb);
+    const auto th = analyzer.thresholds();
+    REQUIRE(th.bbp.status == Status::success);
+    const double root = th.bbp.value;
+    CAPTURE(root, delta_T, Lstar, Ustar);
+    double nearest = INFINITY;
+    for (double c : crossings) nearest = std::min(nearest, std::fabs(root - c) / c);
+    CHECK(nearest < test_tol::kNNCrossingUndecided);
+    // The analyzer's sign of φ at every evaluated δ is the closed-form one.
+    for (const auto& s : th.samples) {
+      if (!undecided(s.delta)) CHECK((s.k_min_at_edge < 0) == holds(s.delta));
+    }
+    const double upper = std::max(root - Lstar, Ustar - root) / root;
+    CHECK(th.bbp.resolution <= upper + test_tol::kNNCrossingUndecided);
+    CHECK(th.bbp.resolution_span[0] >= Lstar * (1 - test_tol::kNNCrossingUndecided));
+    CHECK(th.bbp.resolution_span[1] <= Ustar * (1 + test_tol::kNNCrossingUndecided));
+    if (R > 0) {
+      CHECK(th.bbp.check_points == 20);
+      double lower = 0.0;
+      for (int j = 1; j <= 10; ++j) {
+        for (double sign : {-1.0, 1.0}) {
+          const double d = root * (1 + sign * R * j / 10);
+          if (!undecided(d) && (d < root) == holds(d)) lower = std::max(lower, std::fabs(d - root) / root);
+        }
+      }
+      CHECK(lower > 0.02);  // the comb is seen by the check points (spacing 0.02·δ*)
+      CHECK(th.bbp.resolution >= lower);
+      CHECK_FALSE(th.bbp.monotone);
+      CHECK(th.bbp.message.find("not monotone") != std::string::npos);
+    }
+    if (!th.bbp.monotone) CHECK(th.bbp.resolution > 0);
+  }
+
+  // Control: the same law without the comb (δ-independent): the event is smooth and monotone.
+  opt.threshold_check = 0.2;
+  hessian::Analyzer smooth(net, opt, hessian::constant_law(law));
+  const auto th = smooth.thresholds();
+  REQUIRE(th.status == Status::success);
+  CHECK(th.bbp.value == Approx(delta_T).epsilon(test_tol::kNNScalarRoute));
+  for (const auto* t : {&th.bbp, &th.nn}) {
+    CHECK(t->monotone);
+    CHECK(t->resolution == 0.0);
+    CHECK(t->check_points == 20);
+    CHECK(t->resolution_samples >= 22);  // the scan bracket ends and the check points at least
+    CHECK(t->message.find("not monotone") == std::string::npos);
+    // A smooth event: the local quadratic fit leaves only its Taylor remainder.
+    REQUIRE(t->jitter_samples >= 6);
+    CHECK(t->jitter < hessian::kJitterWarning);
+  }
+}
+
+TEST_CASE("threshold check options are validated", "[hessian][nn][resolution]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{});
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  for (double R : {-0.1, 0.6, std::nan("")}) {
+    opt.threshold_check = R;
+    CHECK_THROWS_AS(hessian::Analyzer(net, opt, hessian::constant_law(law)), InputError);
+  }
+  opt.threshold_check = 0.1;
+  for (int n : {0, 21}) {
+    opt.threshold_check_points = n;
+    CHECK_THROWS_AS(hessian::Analyzer(net, opt, hessian::constant_law(law)), InputError);
+  }
+}
+
+// event_jitter on synthetic values. A quadratic in δ is fitted exactly: jitter 0 (round-off).
+// Adding ε·u with u = (−1, 1, 1, 0, −1, −1, 1) = P₃/6 on the seven equispaced points (P₃ = i³ − 7i,
+// i = −3..3, the discrete orthogonal polynomial of degree 3: orthogonal to 1, i, i² there) leaves
+// the fit unchanged and makes the residuals ε·u: Σu² = 6, n − 3 = 4, so s = ε√1.5 and
+// jitter = ε√1.5/|b|.
+TEST_CASE("event jitter of synthetic event values", "[hessian][nn][resolution]") {
+  const double root = 2.0, h = 0.05, b = -0.4, c = 3.0, eps = 1e-3;
+  const std::vector<double> u = {-1, 1, 1, 0, -1, -1, 1};
+  std::vector<hessian::EventSampleValue> smooth, noisy;
+  for (int i = -3; i <= 3; ++i) {
+    const double x = 0.01 * i;  // δ/root − 1
+    const double v = 0.002 + b * x + c * x * x;
+    smooth.push_back({root * (1 + x), v});
+    noisy.push_back({root * (1 + x), v + eps * u[i + 3]});
+  }
+  noisy.push_back({root * 1.2, 5.0});  // outside the window: ignored
+  const auto js = hessian::event_jitter(smooth, root, h);
+  CHECK(js.samples == 7);
+  CHECK(js.jitter < 1e-12);
+  CHECK(js.slope == Approx(b).epsilon(1e-12));
+  const auto jn = hessian::event_jitter(noisy, root, h);
+  CHECK(jn.samples == 7);
+  CHECK(jn.slope == Approx(b).epsilon(1e-10));
+  CHECK(jn.rms == Approx(eps * std::sqrt(1.5)).epsilon(1e-10));
+  CHECK(jn.jitter == Approx(eps * std::sqrt(1.5) / std::fabs(b)).epsilon(1e-10));
+  // Too few points, or too few distinct ones (the root search's cluster at the root counts once).
+  CHECK(std::isnan(hessian::event_jitter({smooth.begin(), smooth.begin() + 5}, root, h).jitter));
+  std::vector<hessian::EventSampleValue> cluster;
+  for (int i = 0; i < 6; ++i) cluster.push_back({root * (1 + 1e-7 * i), 0.0});
+  cluster.push_back({root * 1.01, -0.004});
+  CHECK(std::isnan(hessian::event_jitter(cluster, root, h).jitter));
+  CHECK_THROWS_AS(hessian::event_jitter(smooth, root, 0.0), InputError);
+  CHECK_THROWS_AS(hessian::event_jitter({{1.0, std::nan("")}}, root, h), InputError);
+}

@@ -120,3 +120,32 @@ TEST_CASE("nn CLI reports no transition for an unbounded D", "[hessian][cli][unb
   REQUIRE(h.code == 0);
   CHECK(h.out.find("sigma''(0) = 0") != std::string::npos);
 }
+
+// The resolution keys: the quadratic small-init law has a smooth event (δ-independent law, the
+// scalar spectral route of test_nn.cpp), so the check points agree with one crossing: 0, monotone.
+TEST_CASE("nn CLI reports the threshold resolution", "[hessian][cli][resolution]") {
+  const auto r = run_cli("--link 'min(z^2,4)' --activation quadratic --init small:0 --hard 1 --ridge 0.5 --find "
+                         "--threshold-check 0.1 --threshold-check-points 3 --format json");
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"delta_bbp", "delta_nn"}) {
+    INFO(key);
+    const std::string k = key;
+    CHECK(j[k].is_number());
+    CHECK(j[k + "_resolution"] == 0.0);
+    CHECK(j[k + "_monotone"] == true);
+    CHECK(j[k + "_resolution_span"][0] == j[k]);
+    CHECK(j[k + "_resolution_points"].get<int>() >= 8);  // scan bracket ends + 2·3 check points
+  }
+  CHECK(j["options"]["threshold_check"] == 0.1);
+  const auto csv = run_cli("--link 'min(z^2,4)' --activation quadratic --init small:0 --hard 1 --ridge 0.5 --find "
+                           "--format csv");
+  REQUIRE(csv.code == 0);
+  CHECK(csv.out.find("status,resolution\n") != std::string::npos);
+  for (const std::string bad : {"--threshold-check 0.7", "--threshold-check -1", "--threshold-check-points 0"}) {
+    INFO(bad);
+    const auto b = run_cli("--link 'min(z^2,4)' --hard 1 --find " + bad);
+    CHECK(b.code == 2);
+    CHECK(b.out.find(bad.substr(0, bad.find(' '))) != std::string::npos);
+  }
+}

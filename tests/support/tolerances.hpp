@@ -72,6 +72,11 @@ inline constexpr double kFixedPointSolvers = 1e-7;
 // is the 8-node Gauss–Legendre panels against the Gaussian (measured 2e-8 at 8, 3e-10 at 12 nodes).
 inline constexpr double kNNK2ClosedForm = 1e-6;
 
+// Resolution of a threshold (relative in δ): a point this close to a crossing of the closed-form
+// event counts as undecided — the analyzer's crossing agrees with the scalar route to
+// kNNScalarRoute and a failed point is retried up to 6.4e-5 away (Analyzer::thresholds).
+inline constexpr double kNNCrossingUndecided = 1e-4;
+
 // State evolution, k = 1 (tests/alg/test_se.cpp). ψ(q) relative: the default rule (12-node
 // z-panels, 6×8-node inner ω panels) is within 3e-9 of the mpmath values (measured with 16/10
 // nodes: 1e-12); 1e-8 leaves a margin.

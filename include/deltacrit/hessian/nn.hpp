@@ -108,6 +108,14 @@ struct NNOptions {
   // disappears again (Thresholds::nn_end); for init laws the outlier can turn positive at large δ,
   // as the Hessian tends to its population value.
   bool scan_to_max = false;
+  // Opt-in check of each threshold's resolution (docs/nn.md "Resolution of δ_BBP and δ_NN"): after
+  // the root δ* is found, the event is evaluated at δ*(1 ± r_j), r_j = threshold_check·j/
+  // threshold_check_points (j = 1..points), and these points join the resolution. 0 = off (the
+  // resolution then uses only the points the scan and the root search evaluated anyway). A
+  // physical re-entrance of the event within δ*(1 ± threshold_check) is counted as disagreement,
+  // so keep it below the distance to any other crossing.
+  double threshold_check = 0.0;       // R in [0, 0.5]
+  int threshold_check_points = 4;     // per side, 1..20 (2·points extra evaluations per threshold)
   void validate() const;              // throws InputError naming the field
 };
 
@@ -145,13 +153,95 @@ struct PointResult {
   std::string message;                // failing stage ("phase1", "bulk edge", "outlier") and reason
 };
 
+// One evaluated δ of a threshold's event, classified as "holds" (event true: the side above the
+// crossing) or not.
+struct CrossingSample {
+  double delta = 0.0;
+  bool holds = false;
+};
+
+// How well evaluated points determine a single crossing at `root` of an event that does not hold
+// below the crossing and holds above it. A sample disagrees with that crossing if it lies below
+// root and holds, or above root and does not hold. With lo/hi the smallest/largest of root and the
+// disagreeing δ:
+//   resolution = max(root − lo, hi − root) / root     (relative half-width; 0 when none disagrees)
+//   span       = [lo, hi]                             (= [root, root] when none disagrees)
+// If the root lies between L = min{δ : holds} and U = max{δ : not holds} (true of a root found by
+// bracketing among these samples), span = [L, U]: the δ over which the samples say the event's sign
+// is not decided by δ alone, and every δ in it is a crossing of some single-crossing fit.
+// monotone = no sample disagrees (then every non-holding sample lies below every holding one).
+// sign_changes counts changes of `holds` between neighbours in δ order (1 for a clean crossing).
+struct CrossingResolution {
+  double resolution = 0.0;
+  std::array<double, 2> span{0.0, 0.0};
+  bool monotone = true;
+  int disagreeing = 0;
+  int sign_changes = 0;
+  int samples = 0;
+};
+// root > 0 and finite; samples with non-finite or non-positive δ are InputError ("samples").
+CrossingResolution crossing_resolution(std::vector<CrossingSample> samples, double root);
+
+// Scatter of an event's values about a smooth local fit, in δ units: the samples (δ_i, v_i) with
+// |x_i| ≤ half_width, x_i = δ_i/root − 1, are fitted by least squares with v ≈ a + b x + c x²
+// (the quadratic absorbs the curvature of a smooth event);
+//   jitter = s / |b|,   s = √(Σ residual² / (n − 3)),
+// the relative shift of δ equivalent to one standard deviation of the scatter (a smooth event
+// gives only its cubic Taylor remainder, ≲ half_width³·|v‴/v'|). NaN (not estimated) when fewer
+// than 6 samples lie in the window or fewer than 4 distinct x (closer than 1e-3·half_width count
+// as one); +inf when b = 0.
+struct EventSampleValue {
+  double delta = 0.0;
+  double value = 0.0;
+};
+struct EventJitter {
+  double jitter = std::numeric_limits<double>::quiet_NaN();
+  double slope = std::numeric_limits<double>::quiet_NaN();  // b: dv/d(δ/root) at root
+  double rms = std::numeric_limits<double>::quiet_NaN();    // s
+  int samples = 0;                                          // n in the window
+};
+// root > 0 finite, half_width in (0, 1); non-finite samples are InputError ("samples").
+EventJitter event_jitter(const std::vector<EventSampleValue>& samples, double root, double half_width);
+
+// The event values thresholds() computed at one δ (scan, root search, threshold check).
+struct EventSample {
+  double delta = 0.0;
+  double k_min_at_edge = 0.0;         // φ(δ): BBP event holds iff < 0
+  double k_min_at_zero = 0.0;         // ψ(δ): NN event holds iff < 0
+};
+
+// Half-width (relative) of the window of event_jitter around a threshold, and the jitter above
+// which the threshold carries a warning: 1e-3 (0.1% in δ) is above the quadratic fit's remainder
+// of the smooth events measured (1e-7 … 1.3e-4, docs/nn.md) and at the level where the third digit
+// of a threshold is no longer determined.
+inline constexpr double kJitterHalfWidth = 0.05;
+inline constexpr double kJitterWarning = 1e-3;
+
 struct Threshold {
   double value = kInf;                // +inf: not reached in [delta_min, delta_max]; δ_min if already
                                       // reached at the bottom of the range (then below_range)
   std::array<double, 2> bracket{kInf, kInf};
   bool below_range = false;           // the event already holds at delta_min
   bool reentrant = false;             // the event was lost again at a larger scanned δ
-  int evaluations = 0;                // δ-points evaluated for this threshold (scan + root)
+  int evaluations = 0;                // δ-points evaluated for this threshold (scan + root + check)
+  // Resolution (crossing_resolution) of a crossing found by the scan and the root search: over every
+  // δ that thresholds() evaluated successfully (for any threshold) within the scan bracket
+  // [δ_j, δ_{j+1}] and, with NNOptions::threshold_check = R > 0, within value·(1 ± R). 0 with
+  // monotone = true when these points agree with a single crossing at `value` (the bracket then
+  // gives the precision); otherwise the event is not monotone there, the bracket does not measure
+  // the uncertainty, `resolution` does (as a lower bound: more points can only widen it) and
+  // `message` carries a warning. Not computed (0, monotone) when value is +inf or below_range.
+  double resolution = 0.0;
+  std::array<double, 2> resolution_span{kInf, kInf};  // CrossingResolution::span
+  bool monotone = true;
+  int resolution_samples = 0;         // evaluated points inside the window
+  int check_points = 0;               // of them, evaluated by the threshold check (successful ones)
+  // event_jitter of the event's values over the evaluated δ within value·(1 ± 0.05): the value of
+  // the event scatters about a smooth curve by this relative δ-equivalent (NaN: too few points).
+  // Sign-consistent samples can hide a noisy event (docs/nn.md): `message` warns when it exceeds
+  // kJitterWarning.
+  double jitter = std::numeric_limits<double>::quiet_NaN();
+  int jitter_samples = 0;
   Status status = Status::not_computed;
   std::string message;
 };
@@ -167,6 +257,7 @@ struct Thresholds {
   bool no_transition = false;
   std::string no_transition_reason;
   std::vector<PointResult> scan;      // the scanned points
+  std::vector<EventSample> samples;   // every successfully evaluated δ, in evaluation order
   Status status = Status::not_computed;
   std::string message;
 };
