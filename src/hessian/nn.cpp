@@ -407,8 +407,7 @@ PointResult Analyzer::evaluate(double delta) {
   if (!p.phase1_law_consistent) {
     if (!p.message.empty()) p.message += "; ";
     p.message += "warning: the phase-1 fixed point was not continued to convergence on the law's own rule, so the "
-                 "law satisfies the stationary-point equations only to the quadrature error of the iteration rule "
-                 "(see law.branch)";
+                 "law satisfies the stationary-point equations only to the residual given in law.branch";
   }
   if (p.law.hard_gradient > std::max(options_.hard_gradient_tol * std::max(1.0, p.law.rms_loss_d1),
                                      4.0 * p.law.hard_gradient_se)) {
@@ -654,6 +653,9 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   if (r.continued_from) {
     out << ", " << b.iterations << " iterations on the law's rule from "
         << (r.continued_from == 1 ? "the secant predictor" : "the nearby solution");
+  } else if (!r.iteration_converged) {
+    out << ", no start converged on " << r.iteration_points << "^" << m
+        << " h nodes; the best one continued on the law's rule, " << b.iterations << " iterations in all";
   } else {
     out << ", " << b.iterations << " iterations on " << r.iteration_points << "^" << m
         << (r.escalated ? " h nodes, a finer rule after the automatic one failed" : " h nodes")
@@ -663,10 +665,16 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
   out << ")";
   if (b.nonconvex_mass > 0) out << ", non-convex prox on " << b.nonconvex_mass << " of the mass";
-  if (!r.law_consistent && r.polish_iterations > 0) {
-    out << "; WARNING: the iteration did not converge on the law's rule (residual " << r.polish_residual
-        << " after " << r.polish_iterations << " iterations): the law is evaluated at the iteration rule's "
-        << "solution and satisfies the stationary-point equations only to that quadrature error";
+  if (r.law_resolution_limited) {
+    out << "; the law's rule has no fixed point to the tolerance (its discretised map jumps where a node's prox "
+           "switches minimum): accepted at residual "
+        << r.law_residual << ", below a tenth of the rule's quadrature error " << r.law_quadrature_error;
+  } else if (!r.law_consistent && r.polish_iterations > 0) {
+    out << "; WARNING: the iteration did not converge on the law's rule (residual " << r.law_residual << " after "
+        << r.polish_iterations << " iterations";
+    if (r.law_quadrature_error > 0) out << ", quadrature error of the rule " << r.law_quadrature_error;
+    out << "): the law is evaluated at the polish's point of lowest residual and satisfies the stationary-point "
+           "equations only to that residual";
   }
   if (r.nonglobal_mass > 1e-9) out << "; WARNING: on " << r.nonglobal_mass << " of the mass the global prox differs from the local one used in the iteration";
   return out.str();

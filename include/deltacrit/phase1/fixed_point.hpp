@@ -102,6 +102,10 @@ struct FixedPointBranch {
   // fraction of the weight (0 for convex ℓ∘f).
   double nonconvex_mass = 0.0;
   double prox_failures = 0.0;   // weight of nodes where Newton did not reach prox_tol
+  // FixedPointResult::law_quadrature_error at this solution when it was accepted as
+  // resolution-limited (0 otherwise). Carried to the next δ of a continuation, where the
+  // continuation stops as soon as its residual is below a tenth of it (then re-checked there).
+  double quadrature_error = 0.0;
   // Broyden estimate of the Jacobian of T(X) − X over the free coordinates of (M, Q, Γ) at the
   // solution (n×n column-major), carried to the next δ of a continuation; empty when the solution
   // was not found by the continuation.
@@ -119,13 +123,26 @@ struct FixedPointResult {
   int continued_from = 0;
   int iteration_points = 0;     // Gauss–Hermite nodes per axis of the rule the solution was found on
                                 // (0 when it was continued on the law's rule)
-  bool escalated = false;       // the automatic rule failed and a finer one (escalations) succeeded
+  bool escalated = false;
+  // False when no start converged on the iteration rule and the solution is the polish, on the
+  // law's rule, of the start with the lowest residual there (that rule jumps too; fixed_point.cpp).
+  bool iteration_converged = true;       // the automatic rule failed and a finer one (escalations) succeeded
   // The solution was continued to convergence on the law's rule (polish_on_law_rule): the law's
-  // moments satisfy the equations to `tol`. False when the polish did not converge (then the law
-  // is evaluated at the iteration rule's solution; polish_residual says how far off it is) or was
-  // not run.
+  // moments satisfy the equations to `tol`, or — law_resolution_limited — to a tenth of the
+  // quadrature error of T on that rule. False when neither holds (then the law is evaluated at
+  // the point of lowest residual on the law's rule that the polish reached, which is the iteration
+  // rule's solution when the polish made no progress; law_residual says how far off it is) or
+  // when the polish was not run.
   bool law_consistent = false;
-  double polish_residual = 0.0;
+  // Where the law's rule has no fixed point to `tol` — the discretised T jumps where a node's prox
+  // switches between local minima (tanh m = 4, the k = 2 rules; docs/nn.md, Numerics) — a point
+  // is accepted when its residual on the law's rule is at most a tenth of law_quadrature_error,
+  // ‖T_L(X) − T_L'(X)‖∞ with L' the law's rule with one node fewer per axis (per panel for the
+  // composite rule): the equations then hold on the law's nodes ten times more accurately than
+  // the law's rule resolves them, and both errors move X by the same (I − ∂T)^{-1}.
+  bool law_resolution_limited = false;
+  double law_residual = 0.0;          // ‖T(X) − X‖∞ on the law's rule at the returned point (when run)
+  double law_quadrature_error = 0.0;  // ‖T_L(X) − T_L'(X)‖∞ (0: not computed; only when tol is missed)
   int polish_iterations = 0;
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
   // equations used local minimisers there; rerun with prox_global_iteration).
