@@ -175,6 +175,15 @@ void run(const CompareArgs& args, const KindSetup& kind, CommandContext& ctx) {
   const Prediction pred = kind.predict(deltas);
   Status status = Status::success;
   for (Status s : pred.status) status = worst(status, s);
+  // A prediction that did not converge (e.g. the state evolution at δ within a few per cent of its
+  // threshold, where the iteration slows down, pitfall 9) sets the overall status; say where.
+  nlohmann::json messages = nlohmann::json::array();
+  for (std::size_t i = 0; i < pred.status.size(); ++i) {
+    if (pred.status[i] != Status::success) {
+      messages.push_back(fmt::format("prediction at delta = {}: {} (its value is the last iterate)",
+                                     fmt_number(deltas[i], 6), to_string(pred.status[i])));
+    }
+  }
 
   nlohmann::json j;
   nlohmann::json echo = kind.options_echo;
@@ -251,7 +260,8 @@ void run(const CompareArgs& args, const KindSetup& kind, CommandContext& ctx) {
                         {"prediction", maybe_number(prediction)},
                         {"seeds", p.seeds},
                         {"seeds_requested", p.seeds_requested},
-                        {"status", std::string(to_string(p.status))}};
+                        {"status", std::string(to_string(p.status))},
+                        {"prediction_status", std::string(to_string(pred.status[i]))}};
       const bool have_sim = p.seeds > 0;
       const double se = p.seeds >= 2 ? p.overlap_stderr : 0.0;
       jp["sim_mean"] = have_sim ? nlohmann::json(p.overlap_mean) : nlohmann::json(nullptr);
@@ -352,9 +362,11 @@ void run(const CompareArgs& args, const KindSetup& kind, CommandContext& ctx) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   j["status"] = std::string(to_string(status));
+  j["messages"] = messages;
   j["seconds"] = seconds;
   j["interrupted"] = interrupted;
   j["budget_exhausted"] = budget;
+  for (const auto& m : messages) table << m.get<std::string>() << "\n";
   table << fmt::format("status {}, {:.1f} s\n", to_string(status), seconds);
 
   if (!args.plot.empty()) {
