@@ -498,6 +498,12 @@ std::string report_table(const SweepReport& report, const std::string& kind) {
   std::vector<std::string> header = {"delta", "n", "d", "seeds", "overlap_mean", "overlap_stderr"};
   for (const auto& [key, w] : cols)
     for (std::size_t e = 0; e < w; ++e) header.push_back(column_name(key, w, e));
+  // k ≥ 2: the seed means of the principal cos² (eigenvalues of the subspace overlap matrix, in
+  // decreasing order); for k = 1 the single one is overlap_mean.
+  std::size_t k = 0;
+  for (const auto& p : report.points) k = std::max(k, p.principal_cos2.mean.size());
+  if (k < 2) k = 0;
+  for (std::size_t a = 0; a < k; ++a) header.push_back("principal_cos2_" + std::to_string(a + 1));
   std::vector<std::vector<std::string>> rows;
   for (const auto& p : report.points) {
     std::vector<std::string> r = {cell(p.delta), std::to_string(p.n), std::to_string(p.d),
@@ -508,6 +514,9 @@ std::string report_table(const SweepReport& report, const std::string& kind) {
       for (std::size_t e = 0; e < w; ++e) {
         r.push_back(it != p.values.end() && e < it->second.mean.size() ? cell(it->second.mean[e]) : "-");
       }
+    }
+    for (std::size_t a = 0; a < k; ++a) {
+      r.push_back(a < p.principal_cos2.mean.size() ? cell(p.principal_cos2.mean[a]) : "-");
     }
     rows.push_back(r);
   }

@@ -91,6 +91,18 @@ TEST_CASE("simulate/cli: k = 2 runs report a 2x2 subspace overlap matrix whateve
   const auto csv = run_cli("simulate spectral --link 'z1^2+z2^2' --preprocess 'min(y,6)-2' --d 40 --delta 4 --format csv");
   REQUIRE(csv.code == 0);
   CHECK(csv.out.find("subspace_overlap_2_1,subspace_overlap_2_1_stderr") != std::string::npos);
+  // The table shows the seed means of the principal cos², whose mean over a = 1, 2 is overlap_mean
+  // (tr S/k, the invariant above).
+  const auto table = run_cli("simulate spectral --link 'z1^2+z2^2' --preprocess 'min(y,6)-2' --d 40 --delta 4 --seeds 2");
+  REQUIRE(table.code == 0);
+  INFO(table.out);
+  CHECK(table.out.find("principal_cos2_1") != std::string::npos);
+  CHECK(table.out.find("principal_cos2_2") != std::string::npos);
+  const auto js = nlohmann::json::parse(
+      run_cli("simulate spectral --link 'z1^2+z2^2' --preprocess 'min(y,6)-2' --d 40 --delta 4 --seeds 2 --format json").out);
+  const auto& q = js.at("points")[0];
+  const double mean_cos2 = (q.at("principal_cos2")[0].get<double>() + q.at("principal_cos2")[1].get<double>()) / 2;
+  CHECK(mean_cos2 == Approx(q.at("overlap_mean").get<double>()).epsilon(deltacrit::test_tol::kSubspaceKind));
 }
 
 TEST_CASE("simulate/cli: a small gd run reports the gd keys", "[simulate][cli]") {
