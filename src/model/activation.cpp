@@ -1,6 +1,7 @@
 #include "deltacrit/model/activation.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "deltacrit/core/status.hpp"
 
@@ -106,6 +107,35 @@ double Activation::d2(double x) const {
     }
   }
   return 0.0;
+}
+
+double Activation::sup_abs_value() const {
+  switch (kind_) {
+    case Kind::tanh:
+    case Kind::erf: return 1.0;
+    default: return std::numeric_limits<double>::infinity();
+  }
+}
+
+double Activation::sup_abs_d1() const {
+  switch (kind_) {
+    case Kind::tanh:
+    case Kind::softplus:
+    case Kind::logcosh: return 1.0;
+    case Kind::erf: return 2.0 * kInvSqrt2Pi;
+    case Kind::relu: return 1.0;
+    default: return std::numeric_limits<double>::infinity();
+  }
+}
+
+double Activation::sup_abs_d2() const {
+  switch (kind_) {
+    case Kind::tanh: return 4.0 / (3.0 * std::sqrt(3.0));
+    case Kind::erf: return 2.0 * kInvSqrt2Pi * std::exp(-0.5);
+    case Kind::softplus: return 0.25;
+    case Kind::logcosh: return 1.0;
+    default: return std::numeric_limits<double>::infinity();
+  }
 }
 
 double Activation::value_d1_d2(double x, double* d1, double* d2) const {

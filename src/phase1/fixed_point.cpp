@@ -77,6 +77,7 @@ struct MapOutput {
   double train_loss = 0.0;
   double nonconvex_mass = 0.0;
   double nonglobal_mass = 0.0;
+  double certified_mass = 0.0;  // global prox: weight of nodes certified convex (one Newton start)
   double prox_failures = 0.0;
   bool gamma_defined = true;
 };
@@ -136,6 +137,13 @@ class FixedPointMapT final : public FixedPointMap {
                  const GaussianRuleOptions& rule, bool global)
       : teacher_(teacher), net_(net), delta_eff_(delta * teacher.sample_fraction), opt_(opt), global_(global) {
     gaussian_rule(net.width(), 1.0, rule, xi_, xi_w_);
+    for (double a : net.a()) {
+      max_abs_a_ = std::max(max_abs_a_, std::fabs(a));
+      sum_abs_a_ += std::fabs(a);
+    }
+    sup_value_ = net.activation().sup_abs_value();
+    sup_d1_ = net.activation().sup_abs_d1();
+    sup_d2_ = net.activation().sup_abs_d2();
     if (has_equal_second_layer_weights(net)) rotate_rule(net.width(), xi_);
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
@@ -225,10 +233,12 @@ class FixedPointMapT final : public FixedPointMap {
     Mat Gamma = x.Gamma;
     Mat Ginv = Gamma.inverse();
     Mat axes = Mat::Zero(m, m);
+    double gamma_max = Gamma(0, 0);  // λ_max(Γ), for the convexity certificate of the global prox
     if constexpr (N != 1) {
       if (global_ && m > 1) {
         Eigen::SelfAdjointEigenSolver<Mat> eg(Gamma);
         axes = eg.eigenvectors() * eg.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal();
+        gamma_max = eg.eigenvalues().maxCoeff();
       }
     }
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
@@ -274,7 +284,10 @@ class FixedPointMapT final : public FixedPointMap {
           for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
         double lval = 0.0;
         Vec ul = Vec::Zero(m);
-        const bool converged = prox(y, h, Gamma, Ginv, axes, global_, u, lval, F, D, global_ ? &ul : nullptr);
+        bool certified = false;
+        const bool converged =
+            prox(y, h, Gamma, Ginv, axes, gamma_max, global_, u, lval, F, D, global_ ? &ul : nullptr, certified);
+        if (certified) out.certified_mass += w;
         if (global_ && (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>())) {
           out.nonglobal_mass += w;
         }
@@ -330,18 +343,30 @@ class FixedPointMapT final : public FixedPointMap {
   // then follow it to its spinodal, where Γ^{-1} + D → 0 and D takes values near −Γ^{-1} that
   // the global minimiser never visits (they would move the Hessian's bulk edge). So Newton starts
   // from h and from points spread over the ellipsoid (m = 1: the best of a 17-point grid on the
-  // interval; m ≥ 2: h ± radius along each eigen-axis of Γ) and the lowest φ is kept.
+  // interval; m ≥ 2: h ± radius along each eigen-axis of Γ) and the lowest φ is kept — unless φ is
+  // certifiably convex where a better point could lie (convex_on_sublevel_set; `certified`), then
+  // Newton from h is the global minimiser (measured: 65 % of the law's mass for softplus m = 2 at
+  // δ = 3 and 35–43 % at its thresholds δ = 1.8, 2.1; all of it for tanh m = 1 at δ = 6 and m = 4 at
+  // δ = 20; log cosh m = 1, ridge 0.05: 72 % at δ = 8, 84 % at δ = 16).
   // Returns whether Newton converged; fills u, ℓ, F, D at the minimiser, and `u_local` (optional)
   // with the end point of Newton from h (the first start, so the local prox costs nothing extra).
-  // `axes`: the columns of Γ^{1/2} along the eigenvectors of Γ (used for m ≥ 2).
-  bool prox(double y, const Vec& h, const Mat& Gamma, const Mat& Ginv, const Mat& axes, bool global, Vec& u,
-            double& lval, Vec& F, Mat& D, Vec* u_local = nullptr) const {
+  // `axes`: the columns of Γ^{1/2} along the eigenvectors of Γ (used for m ≥ 2); `gamma_max`: λ_max(Γ).
+  bool prox(double y, const Vec& h, const Mat& Gamma, const Mat& Ginv, const Mat& axes, double gamma_max,
+            bool global, Vec& u, double& lval, Vec& F, Mat& D, Vec* u_local, bool& certified) const {
     const int m = net_.width();
+    // Newton from h first: where φ is certifiably convex on the set that holds every better point,
+    // it is the global minimiser and the other starts are skipped (convex_on_sublevel_set).
+    double phi_local = 0.0;
+    const bool local_converged = newton(y, h, Gamma, Ginv, h, u, lval, phi_local, F, D);
+    if (u_local) *u_local = u;
+    certified = global && opt_.prox_convexity_certificate && local_converged &&
+                convex_on_sublevel_set(y, phi_local, lval, Gamma, gamma_max);
+    if (!global || certified) return local_converged;
     double l_h = 0.0;
     net_.derivatives(y, h.data(), nullptr, nullptr, &l_h);
     const double radius = std::sqrt(2.0 * std::max(l_h, 0.0));
-    std::vector<Vec> starts{h};
-    if (radius > 0 && global) {
+    std::vector<Vec> starts;
+    if (radius > 0) {
       if (m == 1) {
         const double half = radius * std::sqrt(Gamma(0, 0));
         double best = std::numeric_limits<double>::infinity();
@@ -365,14 +390,13 @@ class FixedPointMapT final : public FixedPointMap {
         }
       }
     }
-    double best_phi = std::numeric_limits<double>::infinity();
-    bool best_converged = false;
+    double best_phi = phi_local;
+    bool best_converged = local_converged;
     Vec cu = Vec::Zero(m), cF = Vec::Zero(m);
     Mat cD = Mat::Zero(m, m);
     for (const Vec& start : starts) {
       double cl = 0.0, cphi = 0.0;
       const bool ok = newton(y, h, Gamma, Ginv, start, cu, cl, cphi, cF, cD);
-      if (u_local && &start == &starts.front()) *u_local = cu;
       if (cphi < best_phi) {
         best_phi = cphi;
         best_converged = ok;
@@ -383,6 +407,28 @@ class FixedPointMapT final : public FixedPointMap {
       }
     }
     return best_converged;
+  }
+
+  // Whether φ(v) = ½(v − h)ᵀΓ⁻¹(v − h) + ℓ(y, f(v)) is strictly convex on the ellipsoid
+  // E = {½(v − h)ᵀΓ⁻¹(v − h) ≤ φ(u)}, u a stationary point: E is convex and holds u and every v with
+  // φ(v) ≤ φ(u) (ℓ ≥ 0), so u is then the global minimiser. On E, Γ⁻¹ + D(v) ⪰ (1/λ_max(Γ) − B) I
+  // with B = sup|ℓ'| · max_j |a_j| · sup|σ''|, because D = ℓ'' J Jᵀ + ℓ' diag(a ⊙ σ'') and ℓ'' ≥ 0
+  // for both losses. sup|ℓ'|: |y| for the logistic loss; for the square loss |f(v) − y| ≤
+  // min(|y| + Σ|a_j| sup|σ|, √(2ℓ(u)) + 2 Σ_j |a_j| sup|σ'| √(2φ(u)Γ_jj)), since |v_j − h_j| and
+  // |u_j − h_j| are both ≤ √(2φ(u)Γ_jj) on E. Unbounded σ'' (quadratic, He_K, relu) never certifies.
+  bool convex_on_sublevel_set(double y, double phi, double l_u, const Mat& Gamma, double gamma_max) const {
+    if (!std::isfinite(sup_d2_) || !(gamma_max > 0)) return false;
+    double sup_l1 = 0.0;
+    if (net_.loss().kind() == model::Loss::Kind::logistic) {
+      sup_l1 = std::fabs(y);
+    } else {
+      double spread = 0.0;
+      for (int j = 0; j < net_.width(); ++j) {
+        spread += std::fabs(net_.a()[j]) * std::sqrt(2.0 * std::max(phi, 0.0) * Gamma(j, j));
+      }
+      sup_l1 = std::min(std::fabs(y) + sum_abs_a_ * sup_value_, std::sqrt(2.0 * std::max(l_u, 0.0)) + 2.0 * sup_d1_ * spread);
+    }
+    return gamma_max * sup_l1 * max_abs_a_ * sup_d2_ < 1.0 - 1e-9;
   }
 
   // Damped Newton on ∇φ = Γ^{-1}(u − h) + F(y, u) = 0 from `start`, with a Levenberg shift when
@@ -467,6 +513,8 @@ class FixedPointMapT final : public FixedPointMap {
   std::vector<double> xi_, xi_w_;
   std::vector<bool> hard_;
   bool global_ = false;
+  // Bounds for convex_on_sublevel_set: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
+  double max_abs_a_ = 0.0, sum_abs_a_ = 0.0, sup_value_ = 0.0, sup_d1_ = 0.0, sup_d2_ = 0.0;
   // Teacher nodes that share the prox: total weight, Σ w z, members (see apply).
   struct Group {
     double weight;
@@ -1137,7 +1185,9 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
     const auto law_map = make_map(teacher, net, delta, options, options.law_rule, true);
-    result.nonglobal_mass = law_map->apply(x, &result.law).nonglobal_mass;
+    const MapOutput at_law = law_map->apply(x, &result.law);
+    result.nonglobal_mass = at_law.nonglobal_mass;
+    result.convex_certified_mass = at_law.certified_mass;
     if (!converged.empty() && converged.size() > 1) {
       result.law.description += "; " + std::to_string(converged.size()) + " distinct solutions, lowest risk taken";
     }

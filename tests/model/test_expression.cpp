@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "catch_compat.hpp"
@@ -173,4 +175,35 @@ TEST_CASE("fused activation value, d1, d2 equal the separate ones", "[model][act
       CHECK(d2 == Approx(a.d2(x)).epsilon(1e-13).margin(1e-15));
     }
   }
+}
+
+// The suprema of |σ|, |σ'|, |σ''| used by the fixed-point prox's convexity certificate: a dense
+// grid on [−30, 30] (step 1e-4) must stay below each bound and reach it to 1e-7, and the unbounded
+// ones must be +inf.
+TEST_CASE("activation suprema bound a dense grid and are attained", "[model][activation]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const char* name : {"tanh", "erf", "softplus", "logcosh", "quadratic", "he:3", "relu"}) {
+    INFO(name);
+    const auto a = model::Activation::parse(name);
+    double mv = 0.0, m1 = 0.0, m2 = 0.0;
+    for (int i = -300000; i <= 300000; ++i) {
+      const double x = 1e-4 * i;
+      mv = std::max(mv, std::fabs(a.value(x)));
+      m1 = std::max(m1, std::fabs(a.d1(x)));
+      m2 = std::max(m2, std::fabs(a.d2(x)));
+    }
+    const double bounds[3] = {a.sup_abs_value(), a.sup_abs_d1(), a.sup_abs_d2()};
+    const double grid[3] = {mv, m1, m2};
+    for (int q = 0; q < 3; ++q) {
+      INFO("derivative order " << q);
+      if (std::isinf(bounds[q])) continue;
+      CHECK(grid[q] <= bounds[q] * (1 + 1e-15));
+      CHECK(grid[q] >= bounds[q] - 1e-7);
+    }
+  }
+  CHECK(model::Activation::parse("softplus").sup_abs_value() == inf);
+  CHECK(model::Activation::parse("logcosh").sup_abs_value() == inf);
+  CHECK(model::Activation::parse("quadratic").sup_abs_d1() == inf);
+  CHECK(model::Activation::parse("he:3").sup_abs_d2() == inf);
+  CHECK(model::Activation::parse("relu").sup_abs_d2() == inf);
 }

@@ -602,3 +602,38 @@ TEST_CASE("teacher nodes that share label and learned latents give the per-node 
   CHECK(weight == Approx(1.0).epsilon(1e-12));
   CHECK(z2_weighted == Approx(1.0).epsilon(1e-10));  // E[z2²] = 1 on the 8-point Hermite rule
 }
+
+// The global prox skips its extra starts where its objective is certifiably convex on the
+// sublevel set of the Newton-from-h point (fixed_point.cpp). Second method: the same law with the
+// certificate off (every start at every node) must be the same law, node by node.
+TEST_CASE("the convexity certificate of the global prox leaves the law unchanged", "[phase1][fixed-point]") {
+  struct Case {
+    const char* activation;
+    std::vector<double> a;
+    double ridge, delta;
+  };
+  for (const Case& c : {Case{"softplus", {0.7, 0.4}, 0.2, 3.0}, Case{"tanh", {1.0}, 0.2, 6.0},
+                        Case{"tanh", {0.25, 0.25, 0.25, 0.25}, 0.2, 20.0}}) {
+    INFO(c.activation << " m = " << c.a.size() << " delta = " << c.delta);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+    const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), c.a);
+    phase1::FixedPointOptions on;
+    on.ridge = c.ridge;
+    on.hard = {0};
+    on.law_rule.hermite_points = c.a.size() == 4 ? 3 : 0;
+    phase1::FixedPointOptions off = on;
+    off.prox_convexity_certificate = false;
+    const auto r_on = phase1::solve_fixed_point(teacher, net, c.delta, on);
+    const auto r_off = phase1::solve_fixed_point(teacher, net, c.delta, off);
+    REQUIRE(r_on.status == Status::success);
+    REQUIRE(r_off.status == Status::success);
+    CHECK(r_off.convex_certified_mass == 0.0);
+    CHECK(r_on.convex_certified_mass > 0.0);
+    WARN("certified mass " << r_on.convex_certified_mass);
+    REQUIRE(r_on.law.size() == r_off.law.size());
+    double diff = 0.0;
+    for (std::size_t i = 0; i < r_on.law.u.size(); ++i) diff = std::max(diff, std::fabs(r_on.law.u[i] - r_off.law.u[i]));
+    CHECK(diff <= 1e-9);
+    CHECK(r_on.nonglobal_mass == Approx(r_off.nonglobal_mass).margin(1e-15));
+  }
+}

@@ -23,6 +23,13 @@ class Activation {
   // σ(x), σ'(x) and σ''(x) from one evaluation of the transcendental function (tanh, log cosh,
   // softplus, erf); equal to value/d1/d2 up to round-off.
   double value_d1_d2(double x, double* d1, double* d2) const;
+  // Suprema over x ∈ ℝ of |σ|, |σ'| and |σ''| (+inf where unbounded; relu's σ'' is a point mass at
+  // 0 and counts as unbounded): closed forms for the bounds the fixed-point prox uses to certify
+  // convexity (phase1/fixed_point.cpp). tanh: 1, 1, 4/(3√3) (at tanh² x = 1/3); erf(x/√2): 1,
+  // √(2/π), √(2/π) e^{−1/2} (at |x| = 1); softplus: ∞, 1, 1/4; log cosh: ∞, 1, 1.
+  double sup_abs_value() const;
+  double sup_abs_d1() const;
+  double sup_abs_d2() const;
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
 

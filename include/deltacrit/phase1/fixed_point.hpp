@@ -67,6 +67,10 @@ struct FixedPointOptions {
   // the iteration uses Newton from u = h only unless prox_global_iteration (3–5× slower). The mass
   // of nodes where the two differ is reported (FixedPointResult::nonglobal_mass).
   bool prox_global_iteration = false;
+  // The global prox skips its extra starts at nodes where its objective is certifiably convex on
+  // the sublevel set of the Newton-from-h point (then that point is the global minimiser; the bound
+  // uses sup|σ''|, sup|σ'|, sup|σ| and |ℓ'|, fixed_point.cpp). Off: every start always runs.
+  bool prox_convexity_certificate = true;
   std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
                                                        // s/√2 on the diagonal, and 0)
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
@@ -147,6 +151,9 @@ struct FixedPointResult {
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
   // equations used local minimisers there; rerun with prox_global_iteration).
   double nonglobal_mass = 0.0;
+  // Weight of law nodes where the global prox was certified by convexity and ran one Newton start
+  // (prox_convexity_certificate).
+  double convex_certified_mass = 0.0;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
 };
