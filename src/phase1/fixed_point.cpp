@@ -629,19 +629,12 @@ bool newton_polish(const FixedPointMap& map, Params& x, const std::vector<int>& 
   return converged;
 }
 
-// A branch with the (M, Q, Γ) of x and the other fields of `like`.
-FixedPointBranch params_of_branch(const Params& x, const FixedPointBranch& like) {
-  FixedPointBranch b = like;
-  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
-  b.M.assign(Mr.data(), Mr.data() + Mr.size());
-  b.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
-  b.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
-  return b;
-}
-
 // Fills the branch's (M, Q, Γ) from x and its loss, risk and masses from t = T(x).
 void record_point(const Params& x, const MapOutput& t, double ridge, FixedPointBranch& br) {
-  br = params_of_branch(x, br);
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> Mr = x.M;
+  br.M.assign(Mr.data(), Mr.data() + Mr.size());
+  br.Q.assign(x.Q.data(), x.Q.data() + x.Q.size());
+  br.Gamma.assign(x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
   br.train_loss = t.train_loss;
   br.risk = t.train_loss + 0.5 * ridge * x.Q.trace();
   br.nonconvex_mass = t.nonconvex_mass;
