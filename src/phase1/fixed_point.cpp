@@ -118,6 +118,47 @@ void rotate_rule(int m, std::vector<double>& xi) {
   }
 }
 
+// Teacher nodes that share the prox (FixedPointMapT::apply): total weight, Σ w z, members.
+struct Group {
+  double weight;
+  std::vector<double> weighted_z;
+  std::vector<std::size_t> members;
+};
+// The teacher nodes grouped by label, by label and learned latents, and one node each; built once
+// per solve and shared by its maps (the iteration, law, coarser, finer and global-law rules).
+struct TeacherGroups {
+  std::vector<Group> by_label, by_learned, by_node;
+};
+
+TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>& hard) {
+  std::vector<bool> is_hard(teacher.k, false);
+  for (int h : hard) is_hard[h] = true;
+  auto build = [&](auto key_of) {
+    std::vector<Group> groups;
+    std::map<std::vector<double>, std::size_t> index;
+    for (std::size_t t = 0; t < teacher.size(); ++t) {
+      const auto [it, inserted] = index.try_emplace(key_of(t), groups.size());
+      if (inserted) groups.push_back(Group{0.0, std::vector<double>(teacher.k, 0.0), {}});
+      Group& g = groups[it->second];
+      g.weight += teacher.w[t];
+      for (int a = 0; a < teacher.k; ++a) g.weighted_z[a] += teacher.w[t] * teacher.z[t * teacher.k + a];
+      g.members.push_back(t);
+    }
+    return groups;
+  };
+  TeacherGroups out;
+  out.by_label = build([&](std::size_t t) { return std::vector<double>{teacher.y[t]}; });
+  out.by_learned = build([&](std::size_t t) {
+    std::vector<double> key{teacher.y[t]};
+    for (int a = 0; a < teacher.k; ++a) {
+      if (!is_hard[a]) key.push_back(teacher.z[t * teacher.k + a]);
+    }
+    return key;
+  });
+  out.by_node = build([&](std::size_t t) { return std::vector<double>{static_cast<double>(t)}; });
+  return out;
+}
+
 // The map T(M, Q, Γ) of the stationary-point equations, discretised on teacher nodes × the rule
 // for the Gaussian part of h.
 class FixedPointMap {
@@ -133,9 +174,14 @@ class FixedPointMapT final : public FixedPointMap {
   using Vec = VecN<N>;
 
  public:
-  FixedPointMapT(const TeacherNodes& teacher, const Network& net, double delta, const FixedPointOptions& opt,
-                 const GaussianRuleOptions& rule, bool global)
-      : teacher_(teacher), net_(net), delta_eff_(delta * teacher.sample_fraction), opt_(opt), global_(global) {
+  FixedPointMapT(const TeacherNodes& teacher, const TeacherGroups& groups, const Network& net, double delta,
+                 const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global)
+      : teacher_(teacher),
+        groups_(groups),
+        net_(net),
+        delta_eff_(delta * teacher.sample_fraction),
+        opt_(opt),
+        global_(global) {
     gaussian_rule(net.width(), 1.0, rule, xi_, xi_w_);
     for (double a : net.a()) {
       max_abs_a_ = std::max(max_abs_a_, std::fabs(a));
@@ -147,30 +193,6 @@ class FixedPointMapT final : public FixedPointMap {
     if (has_equal_second_layer_weights(net)) rotate_rule(net.width(), xi_);
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
-    // Groups of teacher nodes that share the prox (see apply): by label, by label and learned
-    // latents, and one node each.
-    auto build = [&](auto key_of) {
-      std::vector<Group> groups;
-      std::map<std::vector<double>, std::size_t> index;
-      for (std::size_t t = 0; t < teacher.size(); ++t) {
-        const auto [it, inserted] = index.try_emplace(key_of(t), groups.size());
-        if (inserted) groups.push_back(Group{0.0, std::vector<double>(teacher.k, 0.0), {}});
-        Group& g = groups[it->second];
-        g.weight += teacher.w[t];
-        for (int a = 0; a < teacher.k; ++a) g.weighted_z[a] += teacher.w[t] * teacher.z[t * teacher.k + a];
-        g.members.push_back(t);
-      }
-      return groups;
-    };
-    by_label_ = build([&](std::size_t t) { return std::vector<double>{teacher.y[t]}; });
-    by_learned_ = build([&](std::size_t t) {
-      std::vector<double> key{teacher.y[t]};
-      for (int a = 0; a < teacher.k; ++a) {
-        if (!hard_[a]) key.push_back(teacher.z[t * teacher.k + a]);
-      }
-      return key;
-    });
-    by_node_ = build([&](std::size_t t) { return std::vector<double>{static_cast<double>(t)}; });
   }
 
   std::size_t nodes() const { return teacher_.size() * xi_w_.size(); }
@@ -269,7 +291,8 @@ class FixedPointMapT final : public FixedPointMap {
     // Σ w z; law nodes are still written per teacher node.
     bool hard_rows_zero = true;
     for (int a = 0; a < k; ++a) hard_rows_zero = hard_rows_zero && (!hard_[a] || x.M.row(a).isZero(0.0));
-    const std::vector<Group>& groups = x.M.isZero(0.0) ? by_label_ : hard_rows_zero ? by_learned_ : by_node_;
+    const std::vector<Group>& groups =
+        x.M.isZero(0.0) ? groups_.by_label : hard_rows_zero ? groups_.by_learned : groups_.by_node;
     for (const Group& group : groups) {
       const std::size_t t0 = group.members.front();
       const double* z = &teacher_.z[t0 * k];
@@ -507,6 +530,7 @@ class FixedPointMapT final : public FixedPointMap {
 
  private:
   const TeacherNodes& teacher_;
+  const TeacherGroups& groups_;
   const Network& net_;
   double delta_eff_;
   const FixedPointOptions& opt_;
@@ -515,21 +539,16 @@ class FixedPointMapT final : public FixedPointMap {
   bool global_ = false;
   // Bounds for convex_on_sublevel_set: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
   double max_abs_a_ = 0.0, sum_abs_a_ = 0.0, sup_value_ = 0.0, sup_d1_ = 0.0, sup_d2_ = 0.0;
-  // Teacher nodes that share the prox: total weight, Σ w z, members (see apply).
-  struct Group {
-    double weight;
-    std::vector<double> weighted_z;
-    std::vector<std::size_t> members;
-  };
-  std::vector<Group> by_label_, by_learned_, by_node_;
+
 };
 
-std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const Network& net, double delta,
-                                        const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global) {
+std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const TeacherGroups& groups, const Network& net,
+                                        double delta, const FixedPointOptions& opt, const GaussianRuleOptions& rule,
+                                        bool global) {
   switch (net.width()) {
-    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, net, delta, opt, rule, global);
-    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, net, delta, opt, rule, global);
-    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, net, delta, opt, rule, global);
+    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, net, delta, opt, rule, global);
+    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, net, delta, opt, rule, global);
+    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, net, delta, opt, rule, global);
   }
 }
 
@@ -904,7 +923,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   GaussianRuleOptions iteration_rule;
   iteration_rule.composite_max_dim = 0;
   iteration_rule.hermite_points = options.xi_points > 0 ? options.xi_points : default_iteration_points(m);
-  const auto map_ptr = make_map(teacher, net, delta, options, iteration_rule, options.prox_global_iteration);
+  const TeacherGroups groups = group_teacher(teacher, options.hard);
+  const auto map_ptr = make_map(teacher, groups, net, delta, options, iteration_rule, options.prox_global_iteration);
   const FixedPointMap& map = *map_ptr;
 
   std::vector<Params> starts;
@@ -948,7 +968,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   std::unique_ptr<FixedPointMap> law_rule_map_storage;
   auto law_rule_map = [&]() -> const FixedPointMap* {
     if (!law_rule_map_storage) {
-      law_rule_map_storage = make_map(teacher, net, delta, options, options.law_rule, options.prox_global_iteration);
+      law_rule_map_storage =
+          make_map(teacher, groups, net, delta, options, options.law_rule, options.prox_global_iteration);
     }
     return law_rule_map_storage.get();
   };
@@ -966,7 +987,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       coarser.hermite_points = (coarser.hermite_points > 0 ? coarser.hermite_points : default_u_points(m)) - 1;
       if (coarser.hermite_points < 2) return false;
     }
-    if (!coarser_map) coarser_map = make_map(teacher, net, delta, options, coarser, options.prox_global_iteration);
+    if (!coarser_map) coarser_map = make_map(teacher, groups, net, delta, options, coarser, options.prox_global_iteration);
     const Params x = params_of(b, k, m);
     const MapOutput fine = law_rule_map()->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
     if (!fine.gamma_defined || !coarse.gamma_defined) return false;
@@ -979,15 +1000,15 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     o.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
     return o;
   };
+  auto strictly_converged = [&](const FixedPointBranch& b) {
+    return b.status == Status::success && b.residual <= options.tol * (1.0 + max_norm(params_of(b, k, m).pack()));
+  };
   // Continuation on the law's rule: from a nearby δ's solution (itself a fixed point on the law's
   // rule) the iteration goes on directly on that rule instead of moving to the iteration rule's
   // fixed point and being polished back (two solves across the quadrature error of the coarse
   // rule). Measured on softplus m = 2, fixed:0.7,0.4, ridge 0.2, min(z², 4), along `nn --find`:
   // 13 iterations on the 16² rule + 14 on the 33² law rule per δ before; see docs/nn.md (Numerics)
   // for the counts after. Skipped when every start must run (cold_starts_with_warm).
-  auto strictly_converged = [&](const FixedPointBranch& b) {
-    return b.status == Status::success && b.residual <= options.tol * (1.0 + max_norm(params_of(b, k, m).pack()));
-  };
   if ((warm || predictor) && options.polish_on_law_rule && options.continuation_max_iter > 0 &&
       !options.cold_starts_with_warm) {
     FixedPointOptions copt = short_budget(options.continuation_max_iter);
@@ -1141,7 +1162,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       finer.hermite_points = base + e * std::max(1, base / 4);
       if (std::pow(static_cast<double>(finer.hermite_points), m) > 2e5) break;
       if (failed.empty()) break;
-      const auto fine_map = make_map(teacher, net, delta, options, finer, options.prox_global_iteration);
+      const auto fine_map = make_map(teacher, groups, net, delta, options, finer, options.prox_global_iteration);
       FixedPointBranch br = solve_from(*fine_map, params_of(failed.front(), k, m), options, -1, free);
       if (br.status == Status::success) {
         points_used = finer.hermite_points;
@@ -1177,7 +1198,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   result.branches.insert(result.branches.end(), failed.begin(), failed.end());
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
-    const auto law_map = make_map(teacher, net, delta, options, options.law_rule, true);
+    const auto law_map = make_map(teacher, groups, net, delta, options, options.law_rule, true);
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
