@@ -52,6 +52,7 @@ struct NNArgs : LinkArgs {
   int z_k2_panel_points = 10;
   double fp_tol = 1e-10;
   int fp_max_iter = 2000;
+  double fp_weight_floor = 1e-14;
   Format format = Format::table;
   std::string out;
   std::string plot;
@@ -260,6 +261,7 @@ Setup make_setup(const NNArgs& args) {
       fo.law_rule.composite_max_dim = args.u_composite_max_dim;
       fo.tol = args.fp_tol;
       fo.max_iter = args.fp_max_iter;
+      fo.node_weight_floor = args.fp_weight_floor;
       fo.validate(k, args.width);
       law_json = {{"kind", "fixed-point"}, {"teacher_nodes", teacher.size()}};
       provider = hessian::fixed_point_law(std::move(teacher), *net, fo);
@@ -354,6 +356,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
                   {"hard", hard_text(opt.hard)}, {"phase1", args.phase1}, {"find", find},
                   {"delta", args.delta}, {"delta_min", args.delta_min}, {"delta_max", args.delta_max},
                   {"threshold_check", args.threshold_check}, {"threshold_check_points", args.threshold_check_points}};
+  if (args.phase1 == "fixed-point") j["options"]["fp_weight_floor"] = args.fp_weight_floor;
   j["status"] = std::string(to_string(status));
   j["seconds"] = seconds;
   j["law"] = law_json;
@@ -580,6 +583,9 @@ const CommandRegistration registration{
       sub.add_option("--z-k2-panel-points", args->z_k2_panel_points, "k = 2 composite rule: Gauss-Legendre nodes per panel (default 10; panels 2 wide on [-8, 8], ends at the link's axis-aligned kinks and jumps)");
       sub.add_option("--fp-tol", args->fp_tol, "Fixed-point tolerance (default 1e-10)");
       sub.add_option("--fp-max-iter", args->fp_max_iter, "Fixed-point iterations per start (default 2000)");
+      sub.add_option("--fp-weight-floor", args->fp_weight_floor,
+                     "Fixed point: leave out (teacher, h) node pairs of joint weight below this, in [0, 1e-10] "
+                     "(default 1e-14; 0 keeps every node)");
       add_format_option(sub, args->format, true);
       sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
       sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");

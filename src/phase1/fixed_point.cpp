@@ -9,6 +9,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,7 @@ struct MapOutput {
   double nonglobal_mass = 0.0;
   double certified_mass = 0.0;  // global prox: weight of nodes certified convex (one Newton start)
   double prox_failures = 0.0;
+  double pruned_mass = 0.0;     // weight of the nodes below FixedPointOptions::node_weight_floor
   bool gamma_defined = true;
 };
 
@@ -302,6 +304,10 @@ class FixedPointMapT final : public FixedPointMap {
       for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
       for (std::size_t s = 0; s < xi_w_.size(); ++s) {
         const double w = wt * xi_w_[s];
+        if (w < opt_.node_weight_floor) {
+          out.pruned_mass += w;
+          continue;
+        }
         h = mean;
         for (int j = 0; j < m; ++j)
           for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
@@ -332,6 +338,16 @@ class FixedPointMapT final : public FixedPointMap {
         }
       }
     }
+    // The moments and the law are those of the kept nodes, renormalised to mass 1 (the law
+    // conditioned on the region above the floor; the left-out mass is ≤ 1e-9 at the default floor).
+    const double kept = 1.0 - out.pruned_mass;
+    loss /= kept;
+    EuF /= kept;
+    EzF /= kept;
+    EDres /= kept;
+    if (law) {
+      for (double& v : law->w) v /= kept;
+    }
     const double lambda = opt_.ridge;
     out.train_loss = loss;
     out.next.k = k;
@@ -355,6 +371,11 @@ class FixedPointMapT final : public FixedPointMap {
     }
     if (law) {
       law->description = "fixed-point (leave-one-out) law, " + std::to_string(law->size()) + " nodes";
+      if (out.pruned_mass > 0) {
+        std::ostringstream left;
+        left << " (pairs of joint weight below " << opt_.node_weight_floor << ", mass " << out.pruned_mass << ", left out)";
+        law->description += left.str();
+      }
     }
     return out;
   }
@@ -888,6 +909,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (newton_after < 0) fail("newton_after", "must be >= 0 (0: no Newton phase)");
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
   if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
+  if (!(node_weight_floor >= 0 && node_weight_floor <= 1e-10)) fail("node_weight_floor", "must be in [0, 1e-10]");
   if (start_scales.empty()) fail("start_scales", "needs at least one start");
   for (double s : start_scales) {
     if (!(s > 0) || !std::isfinite(s)) fail("start_scales", "starts must be finite and > 0");
@@ -1202,6 +1224,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
+    result.pruned_mass = at_law.pruned_mass;
     if (!converged.empty() && converged.size() > 1) {
       result.law.description += "; " + std::to_string(converged.size()) + " distinct solutions, lowest risk taken";
     }

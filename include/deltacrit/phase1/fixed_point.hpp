@@ -85,6 +85,15 @@ struct FixedPointOptions {
   // law's rule like a polished one (law_consistent), found without the detour to the coarser rule
   // and back (fixed_point.cpp). 0: no direct continuation.
   int continuation_max_iter = 60;
+  // Pairs (teacher node, Gaussian node of h) whose joint weight is below this floor are left out
+  // of T and of the returned law, and the rest renormalised to mass 1. Tensor and product rules
+  // put most of their nodes in the corners of their box, where the Gaussian mass is negligible:
+  // at 1e-14 the floor leaves out 60 % of the law's nodes for tanh(z1) + min(z2², 4), m = 1, k = 2
+  // (mass 4e-10) and 75 % for min(z², 4), m = 2 (33² h nodes; mass 3e-11) — a ball of radius ≈ 8
+  // instead of the box. Measured effect on `nn --find` (docs/nn.md, Numerics): δ_BBP, δ_NN moved
+  // by ≤ 1e-10 relative between floors 1e-18 and 1e-14 (log cosh m = 1, softplus m = 2) and 2e-9
+  // between 1e-16 and 1e-14 (the k = 2 case above); 0 keeps every node. In [0, 1e-10].
+  double node_weight_floor = 1e-14;
   void validate(int k, int m) const;  // throws InputError naming the field
 };
 
@@ -154,6 +163,9 @@ struct FixedPointResult {
   // Weight of law nodes where the global prox was certified by convexity and ran one Newton start
   // (prox_convexity_certificate).
   double convex_certified_mass = 0.0;
+  // Mass of the (teacher node × Gaussian node) pairs below FixedPointOptions::node_weight_floor,
+  // left out of the returned law (whose weights are renormalised to 1).
+  double pruned_mass = 0.0;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
 };
