@@ -669,6 +669,11 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
     out << "; the law's rule has no fixed point to the tolerance (its discretised map jumps where a node's prox "
            "switches minimum): accepted at residual "
         << r.law_residual << ", below a tenth of the rule's quadrature error " << r.law_quadrature_error;
+  } else if (r.law_within_quadrature_error) {
+    out << "; WARNING: the continuation on the law's rule stalled at residual " << r.law_residual
+        << ", within the rule's quadrature error " << r.law_quadrature_error
+        << " but above a tenth of it (the rule's map jumps where a node's prox switches minimum; the cold starts "
+           "would end no lower on it): the law satisfies the stationary-point equations only to that residual";
   } else if (!r.law_consistent && r.polish_iterations > 0) {
     out << "; WARNING: the iteration did not converge on the law's rule (residual " << r.law_residual << " after "
         << r.polish_iterations << " iterations";

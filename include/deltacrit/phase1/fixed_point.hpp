@@ -154,6 +154,11 @@ struct FixedPointResult {
   // composite rule): the equations then hold on the law's nodes ten times more accurately than
   // the law's rule resolves them, and both errors move X by the same (I − ∂T)^{-1}.
   bool law_resolution_limited = false;
+  // The continuation stalled on the law's rule at a residual above a tenth of the rule's quadrature
+  // error but within it, and was accepted there without the cold starts and the polish (which do
+  // no better on the same rule, fixed_point.cpp); law_consistent is false and the law carries the
+  // residual and the quadrature error as a warning.
+  bool law_within_quadrature_error = false;
   double law_residual = 0.0;          // ‖T(X) − X‖∞ on the law's rule at the returned point (when run)
   double law_quadrature_error = 0.0;  // ‖T_L(X) − T_L'(X)‖∞ (0: not computed; only when tol is missed)
   int polish_iterations = 0;
