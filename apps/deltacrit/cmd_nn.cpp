@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -262,7 +263,23 @@ Setup make_setup(const NNArgs& args) {
       fo.tol = args.fp_tol;
       fo.max_iter = args.fp_max_iter;
       fo.node_weight_floor = args.fp_weight_floor;
-      fo.validate(k, args.width);
+      try {
+        fo.validate(k, args.width);
+      } catch (const InputError& e) {
+        // Name the command-line option that set the field.
+        static const std::map<std::string, std::string> option_of = {
+            {"tol", "--fp-tol"},
+            {"max_iter", "--fp-max-iter"},
+            {"node_weight_floor", "--fp-weight-floor"},
+            {"xi_points", "--u-points"},
+            {"hermite_points", "--u-points"},
+            {"panel_width", "--u-panel-width"},
+            {"panel_points", "--u-panel-points"},
+            {"composite_max_dim", "--u-composite-max-dim"}};
+        const auto it = option_of.find(e.parameter());
+        if (it == option_of.end()) throw;
+        throw InputError(it->second, it->second + ": " + e.what());
+      }
       law_json = {{"kind", "fixed-point"}, {"teacher_nodes", teacher.size()}};
       provider = hessian::fixed_point_law(std::move(teacher), *net, fo);
     }
@@ -433,6 +450,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     if (phase1_kind == "fixed-point") {
       q["phase1_stable"] = !p.phase1_unstable;
       q["law_consistent"] = p.phase1_law_consistent;
+      q["phase1_branch"] = p.branch;  // how this δ's fixed point was found, with its residual
     }
     if (!p.message.empty()) q["message"] = p.message;
     pts.push_back(q);

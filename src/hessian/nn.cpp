@@ -407,7 +407,7 @@ PointResult Analyzer::evaluate(double delta) {
   if (!p.phase1_law_consistent) {
     if (!p.message.empty()) p.message += "; ";
     p.message += "warning: the phase-1 fixed point was not continued to convergence on the law's own rule, so the "
-                 "law satisfies the stationary-point equations only to the residual given in law.branch";
+                 "law satisfies the stationary-point equations only to the residual given in the point's phase1_branch";
   }
   if (p.law.hard_gradient > std::max(options_.hard_gradient_tol * std::max(1.0, p.law.rms_loss_d1),
                                      4.0 * p.law.hard_gradient_se)) {

@@ -30,6 +30,8 @@ TEST_CASE("nn CLI rejects bad input with exit code 2 naming the option", "[hessi
       {base + "--activation foo", "activation"},
       {base + "--loss logistic", "--loss"},
       {base + "--phase1 fixed-point", "ridge"},
+      {base + "--phase1 fixed-point --ridge 0.05 --fp-weight-floor 1e-3", "--fp-weight-floor"},
+      {base + "--phase1 fixed-point --ridge 0.05 --fp-tol 1", "--fp-tol"},
       {base + "--phase1 magic", "--phase1"},
       {base + "--init random:0", "--init"},
       {"--link 'z' --delta 4", "--hard"},
@@ -100,6 +102,20 @@ TEST_CASE("nn CLI JSON has the keys of issue 5", "[hessian][cli]") {
   }
   CHECK(j["options"]["activation"] == "quadratic");
   CHECK(j["options"]["hard"] == "1");
+  // The fixed-point law adds per-point keys: stability, consistency and how the point was found.
+  const auto f = run_cli("--link 'min(z^2,4)' --activation logcosh --width 1 --ridge 0.05 --phase1 fixed-point "
+                        "--delta 4,8 --format json");
+  REQUIRE(f.code == 0);
+  const auto jf = nlohmann::json::parse(f.out);
+  CHECK(jf["options"]["fp_weight_floor"] == 1e-14);
+  REQUIRE(jf["points"].size() == 2);
+  for (const auto& p : jf["points"]) {
+    CHECK(p["phase1_stable"].is_boolean());
+    CHECK(p["law_consistent"].is_boolean());
+    REQUIRE(p["phase1_branch"].is_string());
+    CHECK(p["phase1_branch"].get<std::string>().rfind("fixed point (", 0) == 0);
+  }
+  CHECK(jf["points"][1]["phase1_branch"] == jf["law"]["branch"]);
 }
 
 TEST_CASE("nn CLI reports no transition for an unbounded D", "[hessian][cli][unbounded]") {
