@@ -1069,6 +1069,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       return false;
     };
     bool resolved = false;
+    double q_best = 0.0;  // the quadrature error at `best` (0: not estimated)
     const double nearby_quadrature_error = warm ? warm->quadrature_error : 0.0;
     if (nearby_quadrature_error == 0) {
       for (const auto& [which, p] : candidates) {
@@ -1099,15 +1100,15 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
         copt.tol = std::max(options.tol, kResolutionFraction * q / (1.0 + max_norm(x0.pack())));
         const FixedPointBranch br = solve_from(*law_map, x0, copt, 0, free);
         if (take(br, candidates.front().first) || br.status != Status::success) break;
-        resolved = within_resolution(br);
+        q = quadrature_error_at(br);
+        if (br.residual == best.residual) q_best = q;  // br is the best point so far
+        resolved = q > 0 && br.residual <= kResolutionFraction * q;
         x0 = params_of(br, k, m);
-        q = result.law_quadrature_error;
       }
     }
-    // The quadrature error at the best point (0: not estimated).
-    double q_best = 0.0;
     if (converged.empty() && !resolved && std::isfinite(best.residual)) {
-      q_best = quadrature_error_at(best);
+      if (q_best == 0) q_best = quadrature_error_at(best);
+      result.law_quadrature_error = q_best;
       resolved = q_best > 0 && best.residual <= kResolutionFraction * q_best;
     }
     // Stalled above a tenth of the rule's quadrature error q but within q: the point's distance to
