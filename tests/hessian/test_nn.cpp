@@ -562,6 +562,27 @@ TEST_CASE("threshold resolution detects a non-monotone event and stays 0 for a s
     // A smooth event: the local quadratic fit leaves only its Taylor remainder.
     REQUIRE(t->jitter_samples >= 6);
     CHECK(t->jitter < hessian::kJitterWarning);
+    CHECK(t->message.find("not estimated") == std::string::npos);
+  }
+
+  // The same law handed out as δ-dependent (as the fixed point is), without the check: a jitter
+  // left unestimated is noted in the threshold's message (a δ-independent law is not noted).
+  opt.threshold_check = 0.0;
+  const hessian::LawProvider same = [&law](double) {
+    hessian::LawAt at;
+    at.law = law;
+    at.depends_on_delta = true;
+    return at;
+  };
+  for (bool dependent : {false, true}) {
+    CAPTURE(dependent);
+    hessian::Analyzer a(net, opt, dependent ? same : hessian::constant_law(law));
+    const auto tha = a.thresholds();
+    REQUIRE(tha.status == Status::success);
+    const auto& t = tha.bbp;
+    CHECK(t.value == Approx(delta_T).epsilon(test_tol::kNNScalarRoute));
+    const bool noted = t.message.find("jitter) was not estimated") != std::string::npos;
+    CHECK(noted == (dependent && std::isnan(t.jitter)));
   }
 }
 
@@ -613,6 +634,15 @@ TEST_CASE("event jitter of synthetic event values", "[hessian][nn][resolution]")
   for (int i = 0; i < 6; ++i) cluster.push_back({root * (1 + 1e-7 * i), 0.0});
   cluster.push_back({root * 1.01, -0.004});
   CHECK(std::isnan(hessian::event_jitter(cluster, root, h).jitter));
+  // Points on one side only (as the root search leaves them: a cluster at the root and a few
+  // beyond it) are not estimated; two more beyond −kJitterSpread·h on the other side are.
+  std::vector<hessian::EventSampleValue> one_sided;
+  for (double t : {-0.1, -0.02, 0.0, 0.3, 0.5, 0.7, 0.9}) one_sided.push_back({root * (1 + h * t), 0.002 + b * h * t + eps * t * t * t});
+  const auto j1 = hessian::event_jitter(one_sided, root, h);
+  CHECK(j1.samples == 7);
+  CHECK(std::isnan(j1.jitter));
+  for (double t : {-0.5, -0.9}) one_sided.push_back({root * (1 + h * t), 0.002 + b * h * t + eps * t * t * t});
+  CHECK(std::isfinite(hessian::event_jitter(one_sided, root, h).jitter));
   CHECK_THROWS_AS(hessian::event_jitter(smooth, root, 0.0), InputError);
   CHECK_THROWS_AS(hessian::event_jitter({{1.0, std::nan("")}}, root, h), InputError);
 }

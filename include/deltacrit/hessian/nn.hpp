@@ -188,8 +188,11 @@ CrossingResolution crossing_resolution(std::vector<CrossingSample> samples, doub
 //   jitter = s / |b|,   s = √(Σ residual² / (n − 3)),
 // the relative shift of δ equivalent to one standard deviation of the scatter (a smooth event
 // gives only its cubic Taylor remainder, ≲ half_width³·|v‴/v'|). NaN (not estimated) when fewer
-// than 6 samples lie in the window or fewer than 4 distinct x (closer than 1e-3·half_width count
-// as one); +inf when b = 0.
+// than 6 samples lie in the window, fewer than 4 distinct x (closer than 1e-3·half_width count
+// as one), or fewer than 2 distinct x on either side with |x| ≥ kJitterSpread·half_width: a fit to
+// the root search's points, which cluster at the root and on one side, measured the softplus m = 2
+// event's scatter 11× too small (docs/nn.md, "Resolution of δ_BBP and δ_NN"); +inf when b = 0.
+inline constexpr double kJitterSpread = 0.2;
 struct EventSampleValue {
   double delta = 0.0;
   double value = 0.0;
