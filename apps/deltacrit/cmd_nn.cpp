@@ -54,6 +54,7 @@ struct NNArgs : LinkArgs {
   double fp_tol = 1e-10;
   int fp_max_iter = 2000;
   double fp_weight_floor = 1e-14;
+  int threads = 1;
   Format format = Format::table;
   std::string out;
   std::string plot;
@@ -108,6 +109,9 @@ Setup make_setup(const NNArgs& args) {
                                     "(it needs a per-neuron shift in (R1)); run without --unit-norm");
   }
 
+  if (args.threads < 1 || args.threads > 64) {
+    throw InputError("--threads", "--threads " + std::to_string(args.threads) + " is out of range (accepted: 1..64)");
+  }
   phase1_kind = args.phase1;
   std::string law_file;
   if (args.phase1.rfind("empirical:", 0) == 0) {
@@ -263,6 +267,7 @@ Setup make_setup(const NNArgs& args) {
       fo.tol = args.fp_tol;
       fo.max_iter = args.fp_max_iter;
       fo.node_weight_floor = args.fp_weight_floor;
+      fo.threads = args.threads;
       try {
         fo.validate(k, args.width);
       } catch (const InputError& e) {
@@ -373,7 +378,10 @@ void run(const NNArgs& args, CommandContext& ctx) {
                   {"hard", hard_text(opt.hard)}, {"phase1", args.phase1}, {"find", find},
                   {"delta", args.delta}, {"delta_min", args.delta_min}, {"delta_max", args.delta_max},
                   {"threshold_check", args.threshold_check}, {"threshold_check_points", args.threshold_check_points}};
-  if (args.phase1 == "fixed-point") j["options"]["fp_weight_floor"] = args.fp_weight_floor;
+  if (args.phase1 == "fixed-point") {
+    j["options"]["fp_weight_floor"] = args.fp_weight_floor;
+    j["options"]["threads"] = args.threads;
+  }
   j["status"] = std::string(to_string(status));
   j["seconds"] = seconds;
   j["law"] = law_json;
@@ -601,6 +609,8 @@ const CommandRegistration registration{
       sub.add_option("--z-k2-panel-points", args->z_k2_panel_points, "k = 2 composite rule: Gauss-Legendre nodes per panel (default 10; panels 2 wide on [-8, 8], ends at the link's axis-aligned kinks and jumps)");
       sub.add_option("--fp-tol", args->fp_tol, "Fixed-point tolerance (default 1e-10)");
       sub.add_option("--fp-max-iter", args->fp_max_iter, "Fixed-point iterations per start (default 2000)");
+      sub.add_option("--threads", args->threads,
+                     "Threads of the fixed-point map, 1..64 (default 1); results do not depend on it");
       sub.add_option("--fp-weight-floor", args->fp_weight_floor,
                      "Fixed point: leave out (teacher, h) node pairs of joint weight below this, in [0, 1e-10] "
                      "(default 1e-14; 0 keeps every node)");

@@ -3,13 +3,16 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -161,6 +164,17 @@ TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>&
   return out;
 }
 
+// One chunk's share of an application of T: its moments, diagnostic masses and law nodes.
+struct Partial {
+  Eigen::MatrixXd EuF, EzF, EDres;
+  double loss = 0.0, certified_mass = 0.0, nonglobal_mass = 0.0, prox_failures = 0.0, nonconvex_mass = 0.0,
+         pruned_mass = 0.0;
+  std::vector<double> w, y, u, z;
+};
+// Chunks of teacher groups per application of T (FixedPointMapT::apply): fixed, so that the
+// summation order, and the result, do not depend on the thread count.
+constexpr std::size_t kMapChunks = 64;
+
 // The map T(M, Q, Γ) of the stationary-point equations, discretised on teacher nodes × the rule
 // for the Gaussian part of h.
 class FixedPointMap {
@@ -265,25 +279,6 @@ class FixedPointMapT final : public FixedPointMap {
         gamma_max = eg.eigenvalues().maxCoeff();
       }
     }
-    Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
-                    EDres = Eigen::MatrixXd::Zero(m, m);
-    double loss = 0.0;
-    if (law) {
-      law->m = m;
-      law->k = k;
-      law->sample_fraction = teacher_.sample_fraction;
-      law->w.clear();
-      law->y.clear();
-      law->u.clear();
-      law->z.clear();
-      law->w.reserve(nodes());
-      law->y.reserve(nodes());
-      law->u.reserve(nodes() * m);
-      law->z.reserve(nodes() * k);
-    }
-    Vec h = Vec::Zero(m), u = Vec::Zero(m), F = Vec::Zero(m);
-    Mat D = Mat::Zero(m, m);
-    const Mat I = Mat::Identity(m, m);
     // The prox depends on the teacher node only through (y, Mᵀz). When M = 0 (every latent hard,
     // or the learned rows still at 0) teacher nodes with equal y — the ± pairs of an even link, the
     // atoms of a plateau — share it; otherwise, with the rows of the hard latents at 0 (as T keeps
@@ -295,47 +290,69 @@ class FixedPointMapT final : public FixedPointMap {
     for (int a = 0; a < k; ++a) hard_rows_zero = hard_rows_zero && (!hard_[a] || x.M.row(a).isZero(0.0));
     const std::vector<Group>& groups =
         x.M.isZero(0.0) ? groups_.by_label : hard_rows_zero ? groups_.by_learned : groups_.by_node;
-    for (const Group& group : groups) {
-      const std::size_t t0 = group.members.front();
-      const double* z = &teacher_.z[t0 * k];
-      const double y = teacher_.y[t0];
-      const double wt = group.weight;
-      Vec mean = Vec::Zero(m);
-      for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
-      for (std::size_t s = 0; s < xi_w_.size(); ++s) {
-        const double w = wt * xi_w_[s];
-        if (w < opt_.node_weight_floor) {
-          out.pruned_mass += w;
-          continue;
-        }
-        h = mean;
-        for (int j = 0; j < m; ++j)
-          for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
-        double lval = 0.0;
-        Vec ul = Vec::Zero(m);
-        bool certified = false;
-        const bool converged =
-            prox(y, h, Gamma, Ginv, axes, gamma_max, global_, u, lval, F, D, global_ ? &ul : nullptr, certified);
-        if (certified) out.certified_mass += w;
-        if (global_ && (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>())) {
-          out.nonglobal_mass += w;
-        }
-        if (!converged) out.prox_failures += w;
-        if (!positive_definite(Ginv + D)) out.nonconvex_mass += w;
-        loss += w * lval;
-        EuF.noalias() += w * (u * F.transpose());
-        for (int a = 0; a < k; ++a) EzF.row(a) += xi_w_[s] * group.weighted_z[a] * F.transpose();
-        // D (I + Γ D)^{-1}, symmetric by the push-through identity.
-        Mat IGD = I + Gamma * D;
-        EDres.noalias() += w * (D * IGD.inverse());
-        if (law) {
-          for (const std::size_t t : group.members) {
-            law->w.push_back(teacher_.w[t] * xi_w_[s]);
-            law->y.push_back(y);
-            law->u.insert(law->u.end(), u.data(), u.data() + m);
-            law->z.insert(law->z.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+    // The groups are cut into a fixed set of chunks that depends only on their number; each chunk
+    // sums its own moments and writes its own law nodes, and the chunks are combined in order, so
+    // the result is bit-identical for any FixedPointOptions::threads.
+    const std::size_t chunks = std::min<std::size_t>(groups.size(), kMapChunks);
+    std::vector<Partial> part(chunks);
+    auto run_chunk = [&](std::size_t c) {
+      const std::size_t g0 = groups.size() * c / chunks, g1 = groups.size() * (c + 1) / chunks;
+      accumulate(x, C, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law != nullptr, part[c]);
+    };
+    const int threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(opt_.threads), chunks));
+    if (threads <= 1) {
+      for (std::size_t c = 0; c < chunks; ++c) run_chunk(c);
+    } else {
+      std::atomic<std::size_t> next{0};
+      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+      std::vector<std::thread> pool;
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+          try {
+            for (std::size_t c = next++; c < chunks; c = next++) run_chunk(c);
+          } catch (...) {
+            errors[static_cast<std::size_t>(t)] = std::current_exception();
           }
-        }
+        });
+      }
+      for (auto& th : pool) th.join();
+      for (const auto& e : errors) {
+        if (e) std::rethrow_exception(e);
+      }
+    }
+    Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
+                    EDres = Eigen::MatrixXd::Zero(m, m);
+    double loss = 0.0;
+    std::size_t law_nodes = 0;
+    for (const Partial& p : part) {
+      EuF += p.EuF;
+      EzF += p.EzF;
+      EDres += p.EDres;
+      loss += p.loss;
+      out.certified_mass += p.certified_mass;
+      out.nonglobal_mass += p.nonglobal_mass;
+      out.prox_failures += p.prox_failures;
+      out.nonconvex_mass += p.nonconvex_mass;
+      out.pruned_mass += p.pruned_mass;
+      law_nodes += p.w.size();
+    }
+    if (law) {
+      law->m = m;
+      law->k = k;
+      law->sample_fraction = teacher_.sample_fraction;
+      law->w.clear();
+      law->y.clear();
+      law->u.clear();
+      law->z.clear();
+      law->w.reserve(law_nodes);
+      law->y.reserve(law_nodes);
+      law->u.reserve(law_nodes * m);
+      law->z.reserve(law_nodes * k);
+      for (const Partial& p : part) {
+        law->w.insert(law->w.end(), p.w.begin(), p.w.end());
+        law->y.insert(law->y.end(), p.y.begin(), p.y.end());
+        law->u.insert(law->u.end(), p.u.begin(), p.u.end());
+        law->z.insert(law->z.end(), p.z.begin(), p.z.end());
       }
     }
     // The moments and the law are those of the kept nodes, renormalised to mass 1 (the law
@@ -378,6 +395,64 @@ class FixedPointMapT final : public FixedPointMap {
       }
     }
     return out;
+  }
+
+  // The moments of T over the teacher groups [g0, g1) × the h rule (and their law nodes when
+  // `write_law`), summed into `p`.
+  void accumulate(const Params& x, const Eigen::MatrixXd& C, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
+                  double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1,
+                  bool write_law, Partial& p) const {
+    const int m = net_.width(), k = teacher_.k;
+    p.EuF = Eigen::MatrixXd::Zero(m, m);
+    p.EzF = Eigen::MatrixXd::Zero(k, m);
+    p.EDres = Eigen::MatrixXd::Zero(m, m);
+    Vec h = Vec::Zero(m), u = Vec::Zero(m), F = Vec::Zero(m);
+    Mat D = Mat::Zero(m, m);
+    const Mat I = Mat::Identity(m, m);
+    for (std::size_t g = g0; g < g1; ++g) {
+      const Group& group = groups[g];
+      const std::size_t t0 = group.members.front();
+      const double* z = &teacher_.z[t0 * k];
+      const double y = teacher_.y[t0];
+      const double wt = group.weight;
+      Vec mean = Vec::Zero(m);
+      for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
+      for (std::size_t s = 0; s < xi_w_.size(); ++s) {
+        const double w = wt * xi_w_[s];
+        if (w < opt_.node_weight_floor) {
+          p.pruned_mass += w;
+          continue;
+        }
+        h = mean;
+        for (int j = 0; j < m; ++j)
+          for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
+        double lval = 0.0;
+        Vec ul = Vec::Zero(m);
+        bool certified = false;
+        const bool converged =
+            prox(y, h, Gamma, Ginv, axes, gamma_max, global_, u, lval, F, D, global_ ? &ul : nullptr, certified);
+        if (certified) p.certified_mass += w;
+        if (global_ && (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>())) {
+          p.nonglobal_mass += w;
+        }
+        if (!converged) p.prox_failures += w;
+        if (!positive_definite(Ginv + D)) p.nonconvex_mass += w;
+        p.loss += w * lval;
+        p.EuF.noalias() += w * (u * F.transpose());
+        for (int a = 0; a < k; ++a) p.EzF.row(a) += xi_w_[s] * group.weighted_z[a] * F.transpose();
+        // D (I + Γ D)^{-1}, symmetric by the push-through identity.
+        Mat IGD = I + Gamma * D;
+        p.EDres.noalias() += w * (D * IGD.inverse());
+        if (write_law) {
+          for (const std::size_t t : group.members) {
+            p.w.push_back(teacher_.w[t] * xi_w_[s]);
+            p.y.push_back(y);
+            p.u.insert(p.u.end(), u.data(), u.data() + m);
+            p.z.insert(p.z.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+          }
+        }
+      }
+    }
   }
 
   // The proximal point u = argmin φ, φ(u) = ½(u − h)ᵀΓ^{-1}(u − h) + ℓ(y, f(u)): the leave-one-out
@@ -910,6 +985,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
   if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
   if (!(node_weight_floor >= 0 && node_weight_floor <= 1e-10)) fail("node_weight_floor", "must be in [0, 1e-10]");
+  if (threads < 1 || threads > 64) fail("threads", "must be in 1..64");
   if (start_scales.empty()) fail("start_scales", "needs at least one start");
   for (double s : start_scales) {
     if (!(s > 0) || !std::isfinite(s)) fail("start_scales", "starts must be finite and > 0");

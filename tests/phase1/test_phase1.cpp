@@ -696,6 +696,51 @@ TEST_CASE("the node weight floor leaves out the light pairs and renormalises the
   }
 }
 
+// The map's teacher groups are cut into a fixed set of chunks reduced in order
+// (FixedPointOptions::threads): the solution and its law must be bit-identical for 1, 2 and 3
+// threads (invariant).
+TEST_CASE("the fixed point does not depend on the thread count", "[phase1][fixed-point]") {
+  struct Case {
+    std::string link, activation;
+    std::vector<double> a;
+    double ridge, delta;
+    std::vector<int> hard;
+  };
+  phase1::TeacherQuadOptions tq;
+  for (const Case& c : {Case{"min(z^2,4)", "logcosh", {1.0}, 0.05, 8.0, {}},
+                        Case{"tanh(z1) + min(z2^2,4)", "tanh", {1.0}, 0.2, 2.0, {1}},
+                        Case{"min(z^2,4)", "softplus", {0.7, 0.4}, 0.2, 2.0, {0}}}) {
+    CAPTURE(c.link, c.activation);
+    tq.hermite_points = c.hard.size() == 1 && c.link.find("z2") != std::string::npos ? 12 : 0;
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{}, tq);
+    const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), c.a);
+    phase1::FixedPointOptions opt;
+    opt.ridge = c.ridge;
+    opt.hard = c.hard;
+    std::vector<phase1::FixedPointResult> runs;
+    for (int threads : {1, 2, 3}) {
+      opt.threads = threads;
+      runs.push_back(phase1::solve_fixed_point(teacher, net, c.delta, opt));
+      REQUIRE(runs.back().status == Status::success);
+    }
+    for (std::size_t r = 1; r < runs.size(); ++r) {
+      const auto& a = runs[0].branches[runs[0].chosen];
+      const auto& b = runs[r].branches[runs[r].chosen];
+      CHECK(a.M == b.M);
+      CHECK(a.Q == b.Q);
+      CHECK(a.Gamma == b.Gamma);
+      CHECK(runs[0].law.w == runs[r].law.w);
+      CHECK(runs[0].law.u == runs[r].law.u);
+      CHECK(runs[0].law.z == runs[r].law.z);
+    }
+  }
+  phase1::FixedPointOptions bad;
+  for (int threads : {0, 65}) {
+    bad.threads = threads;
+    CHECK_THROWS_AS(bad.validate(1, 1), InputError);
+  }
+}
+
 // The global prox skips its extra starts where its objective is certifiably convex on the
 // sublevel set of the Newton-from-h point (fixed_point.cpp). Second method: the same law with the
 // certificate off (every start at every node) must be the same law, node by node.

@@ -94,6 +94,9 @@ struct FixedPointOptions {
   // by ≤ 1e-10 relative between floors 1e-18 and 1e-14 (log cosh m = 1, softplus m = 2) and 2e-9
   // between 1e-16 and 1e-14 (the k = 2 case above); 0 keeps every node. In [0, 1e-10].
   double node_weight_floor = 1e-14;
+  // Threads of one application of T (its teacher groups are cut into a fixed set of chunks and
+  // reduced in order: the result is bit-identical for any value). 1..64.
+  int threads = 1;
   void validate(int k, int m) const;  // throws InputError naming the field
 };
 
