@@ -646,3 +646,33 @@ TEST_CASE("event jitter of synthetic event values", "[hessian][nn][resolution]")
   CHECK_THROWS_AS(hessian::event_jitter(smooth, root, 0.0), InputError);
   CHECK_THROWS_AS(hessian::event_jitter({{1.0, std::nan("")}}, root, h), InputError);
 }
+
+// The fold search of the bulk's lower edge retries a failed corrector from the other end of its
+// bracket (stieltjes.cpp). Regression case: the fixed-point law of softplus m = 3 (fixed:1/3 each,
+// ridge 0.2, min(z², 4), δ = 2) built with the fixed-size m = 3 kernel, on which the search failed at
+// one step from the nearer end (numerical_issue at 0.005377226, bracket 2.4e-4 wide). Reference:
+// the same law with u scaled by 1 ± 1e-14, whose searches succeeded without the retry
+// (0.005377232372); the edge moves continuously with the law.
+TEST_CASE("the bulk edge's fold search survives a failed corrector", "[hessian][nn][validation]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"),
+                            {1.0 / 3, 1.0 / 3, 1.0 / 3});
+  phase1::FixedPointOptions fo;
+  fo.ridge = 0.2;
+  fo.hard = {0};
+  const auto r = phase1::solve_fixed_point(teacher, net, 2.0, fo);
+  REQUIRE(r.status == Status::success);
+  std::vector<double> edges;
+  for (double eps : {0.0, 1e-14, -1e-14}) {
+    CAPTURE(eps);
+    auto law = r.law;
+    for (double& u : law.u) u *= 1 + eps;
+    const spectral::StieltjesSolver s(hessian::weight_law(law, net, {0}), 2.0, 0.2, spectral::StieltjesOptions{});
+    const auto e = s.lower_edge();
+    REQUIRE(e.status == Status::success);
+    CHECK(e.kind == spectral::EdgeKind::fold);
+    edges.push_back(e.location);
+  }
+  CHECK(edges[0] == Approx(edges[1]).epsilon(1e-8));
+  CHECK(edges[0] == Approx(edges[2]).epsilon(1e-8));
+}
