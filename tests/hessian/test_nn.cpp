@@ -647,12 +647,13 @@ TEST_CASE("event jitter of synthetic event values", "[hessian][nn][resolution]")
   CHECK_THROWS_AS(hessian::event_jitter({{1.0, std::nan("")}}, root, h), InputError);
 }
 
-// The fold search of the bulk's lower edge retries a failed corrector from the other end of its
-// bracket (stieltjes.cpp). Regression case: the fixed-point law of softplus m = 3 (fixed:1/3 each,
-// ridge 0.2, min(z², 4), δ = 2) built with the fixed-size m = 3 kernel, on which the search failed at
-// one step from the nearer end (numerical_issue at 0.005377226, bracket 2.4e-4 wide). Reference:
-// the same law with u scaled by 1 ± 1e-14, whose searches succeeded without the retry
-// (0.005377232372); the edge moves continuously with the law.
+// The fold search of the bulk's lower edge gives each evaluation a budget, tries the other end of
+// its bracket, and falls back to bisection when an evaluation fails (stieltjes.cpp). Regression
+// case: the fixed-point law of softplus m = 3 (fixed:1/3 each, ridge 0.2, min(z², 4), δ = 2) built
+// with the fixed-size m = 3 kernel, on which the search had failed at one point just below the fold
+// (numerical_issue at 0.005377226, bracket 2.4e-4 wide). Reference: the same law with u scaled by
+// 1 ± 1e-14, whose searches had succeeded (0.005377232372); the edge moves continuously with the
+// law.
 TEST_CASE("the bulk edge's fold search survives a failed corrector", "[hessian][nn][validation]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
   const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"),
