@@ -653,11 +653,12 @@ EdgeInternal edge_impl(const Ctx& c) {
   auto f_of = [&](const RealPoint& q) { return use_dzeta ? q.dzeta_ds * q.s : 1.0 - q.rho; };
   Status status = Status::success;
   RealPoint best = lo;
-  // Evaluates f at u (log tr S), moving lo or hi there; false when the corrector fails. Near the
-  // fold its Jacobian is nearly singular: measured on a softplus m = 3 fixed-point law at δ = 2,
-  // TOMS 748's third point, 1.5e-6 below the fold in log tr S, took 1771–2499 passes over the law
-  // of step-halving from the nearer end (and failed for one rounding of the law), where the other
-  // evaluations took 2–40. So each end gets kFoldEvalPasses passes, then the other end is tried.
+  // Evaluates f at u (log tr S), moving lo or hi there; false when the corrector fails. A point
+  // very close to the fold can defeat reach_point's sub-steps: measured on a softplus m = 3
+  // fixed-point law at δ = 2, TOMS 748's third point, 1.5e-6 below the fold in log tr S, took
+  // 1771–2499 passes over the law of step-halving from the nearer end (and failed for one rounding
+  // of the law), where the other evaluations took 2–40. So each end gets kFoldEvalPasses passes,
+  // then the other end is tried.
   constexpr int kFoldEvalPasses = 100;
   double value = 0.0;
   auto evaluate = [&](double u) {
