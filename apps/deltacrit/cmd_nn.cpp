@@ -13,6 +13,7 @@
 #include "command.hpp"
 #include "deltacrit/alg/delta_alg.hpp"
 #include "deltacrit/core/grid.hpp"
+#include "deltacrit/core/parallel.hpp"
 #include "deltacrit/hessian/nn.hpp"
 #include "deltacrit/model/link.hpp"
 #include "deltacrit/phase1/empirical.hpp"
@@ -109,7 +110,7 @@ Setup make_setup(const NNArgs& args) {
                                     "(it needs a per-neuron shift in (R1)); run without --unit-norm");
   }
 
-  if (args.threads < 1 || args.threads > 64) {
+  if (args.threads < 1 || args.threads > core::kMaxThreads) {
     throw InputError("--threads", "--threads " + std::to_string(args.threads) + " is out of range (accepted: 1..64)");
   }
   phase1_kind = args.phase1;

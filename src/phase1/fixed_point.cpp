@@ -3,19 +3,17 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
 #include <sstream>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "deltacrit/core/parallel.hpp"
 #include "deltacrit/gauss/hermite.hpp"
 
 namespace deltacrit::phase1 {
@@ -190,10 +188,11 @@ class FixedPointMapT final : public FixedPointMap {
   using Vec = VecN<N>;
 
  public:
-  FixedPointMapT(const TeacherNodes& teacher, const TeacherGroups& groups, const Network& net, double delta,
-                 const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global)
+  FixedPointMapT(const TeacherNodes& teacher, const TeacherGroups& groups, core::Parallel& pool, const Network& net,
+                 double delta, const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global)
       : teacher_(teacher),
         groups_(groups),
+        pool_(pool),
         net_(net),
         delta_eff_(delta * teacher.sample_fraction),
         opt_(opt),
@@ -292,34 +291,13 @@ class FixedPointMapT final : public FixedPointMap {
         x.M.isZero(0.0) ? groups_.by_label : hard_rows_zero ? groups_.by_learned : groups_.by_node;
     // The groups are cut into a fixed set of chunks that depends only on their number; each chunk
     // sums its own moments and writes its own law nodes, and the chunks are combined in order, so
-    // the result is bit-identical for any FixedPointOptions::threads.
+    // the result is bit-identical for any FixedPointOptions::threads (core::Parallel).
     const std::size_t chunks = std::min<std::size_t>(groups.size(), kMapChunks);
     std::vector<Partial> part(chunks);
-    auto run_chunk = [&](std::size_t c) {
-      const std::size_t g0 = groups.size() * c / chunks, g1 = groups.size() * (c + 1) / chunks;
+    pool_.run(chunks, [&](std::size_t c) {
+      const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
       accumulate(x, C, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law != nullptr, part[c]);
-    };
-    const int threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(opt_.threads), chunks));
-    if (threads <= 1) {
-      for (std::size_t c = 0; c < chunks; ++c) run_chunk(c);
-    } else {
-      std::atomic<std::size_t> next{0};
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-      std::vector<std::thread> pool;
-      for (int t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-          try {
-            for (std::size_t c = next++; c < chunks; c = next++) run_chunk(c);
-          } catch (...) {
-            errors[static_cast<std::size_t>(t)] = std::current_exception();
-          }
-        });
-      }
-      for (auto& th : pool) th.join();
-      for (const auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-      }
-    }
+    });
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
                     EDres = Eigen::MatrixXd::Zero(m, m);
     double loss = 0.0;
@@ -631,6 +609,7 @@ class FixedPointMapT final : public FixedPointMap {
  private:
   const TeacherNodes& teacher_;
   const TeacherGroups& groups_;
+  core::Parallel& pool_;  // the solve's threads (run() is called by one map at a time)
   const Network& net_;
   double delta_eff_;
   const FixedPointOptions& opt_;
@@ -642,17 +621,17 @@ class FixedPointMapT final : public FixedPointMap {
 
 };
 
-std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const TeacherGroups& groups, const Network& net,
-                                        double delta, const FixedPointOptions& opt, const GaussianRuleOptions& rule,
-                                        bool global) {
+std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const TeacherGroups& groups, core::Parallel& pool,
+                                        const Network& net, double delta, const FixedPointOptions& opt,
+                                        const GaussianRuleOptions& rule, bool global) {
   switch (net.width()) {
-    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, net, delta, opt, rule, global);
-    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, net, delta, opt, rule, global);
+    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, pool, net, delta, opt, rule, global);
+    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, pool, net, delta, opt, rule, global);
     // Fixed-size kernels for m = 3, 4 (the prox's Newton, the map's loop and its 4×4 pivoted
     // inverse were 20 %, 10 % and 8 % of a tanh m = 4 `nn` profile with the dynamic size).
-    case 3: return std::make_unique<FixedPointMapT<3>>(teacher, groups, net, delta, opt, rule, global);
-    case 4: return std::make_unique<FixedPointMapT<4>>(teacher, groups, net, delta, opt, rule, global);
-    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, net, delta, opt, rule, global);
+    case 3: return std::make_unique<FixedPointMapT<3>>(teacher, groups, pool, net, delta, opt, rule, global);
+    case 4: return std::make_unique<FixedPointMapT<4>>(teacher, groups, pool, net, delta, opt, rule, global);
+    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, pool, net, delta, opt, rule, global);
   }
 }
 
@@ -993,7 +972,7 @@ void FixedPointOptions::validate(int k, int m) const {
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
   if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
   if (!(node_weight_floor >= 0 && node_weight_floor <= 1e-10)) fail("node_weight_floor", "must be in [0, 1e-10]");
-  if (threads < 1 || threads > 64) fail("threads", "must be in 1..64");
+  if (threads < 1 || threads > core::kMaxThreads) fail("threads", "must be in 1..64");
   if (start_scales.empty()) fail("start_scales", "needs at least one start");
   for (double s : start_scales) {
     if (!(s > 0) || !std::isfinite(s)) fail("start_scales", "starts must be finite and > 0");
@@ -1030,7 +1009,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   iteration_rule.composite_max_dim = 0;
   iteration_rule.hermite_points = options.xi_points > 0 ? options.xi_points : default_iteration_points(m);
   const TeacherGroups groups = group_teacher(teacher, options.hard);
-  const auto map_ptr = make_map(teacher, groups, net, delta, options, iteration_rule, options.prox_global_iteration);
+  core::Parallel pool(options.threads);
+  const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, options.prox_global_iteration);
   const FixedPointMap& map = *map_ptr;
 
   std::vector<Params> starts;
@@ -1075,7 +1055,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   auto law_rule_map = [&]() -> const FixedPointMap* {
     if (!law_rule_map_storage) {
       law_rule_map_storage =
-          make_map(teacher, groups, net, delta, options, options.law_rule, options.prox_global_iteration);
+          make_map(teacher, groups, pool, net, delta, options, options.law_rule, options.prox_global_iteration);
     }
     return law_rule_map_storage.get();
   };
@@ -1095,7 +1075,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       coarser.hermite_points = (coarser.hermite_points > 0 ? coarser.hermite_points : default_u_points(m)) - 1;
       if (coarser.hermite_points < 2) return 0.0;
     }
-    if (!coarser_map) coarser_map = make_map(teacher, groups, net, delta, options, coarser, options.prox_global_iteration);
+    if (!coarser_map) coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration);
     const Params x = params_of(b, k, m);
     const MapOutput fine = law_rule_map()->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
     if (!fine.gamma_defined || !coarse.gamma_defined) return 0.0;
@@ -1290,7 +1270,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       finer.hermite_points = base + e * std::max(1, base / 4);
       if (std::pow(static_cast<double>(finer.hermite_points), m) > 2e5) break;
       if (failed.empty()) break;
-      const auto fine_map = make_map(teacher, groups, net, delta, options, finer, options.prox_global_iteration);
+      const auto fine_map = make_map(teacher, groups, pool, net, delta, options, finer, options.prox_global_iteration);
       FixedPointBranch br = solve_from(*fine_map, params_of(failed.front(), k, m), options, -1, free);
       if (br.status == Status::success) {
         points_used = finer.hermite_points;
@@ -1326,7 +1306,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   result.branches.insert(result.branches.end(), failed.begin(), failed.end());
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
-    const auto law_map = make_map(teacher, groups, net, delta, options, options.law_rule, true);
+    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true);
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;

@@ -1,21 +1,15 @@
 #pragma once
-// Deterministic parallel loops for the simulator's row-parallel kernels.
-//
-// Work over the n rows of X is cut into a FIXED set of chunks that depends only on n (never on the
-// thread count); each chunk writes its own partial result and partials are reduced in chunk order.
-// Hence every result is bit-identical whatever `threads` is (no atomics-order effects).
-#include <condition_variable>
+// The simulator's row-parallel kernels on the deterministic pool of core/parallel.hpp: work over
+// the n rows of X is cut into a fixed set of chunks that depends only on n.
 #include <cstddef>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <thread>
-#include <utility>
-#include <vector>
+
+#include "deltacrit/core/parallel.hpp"
 
 namespace deltacrit::simulate {
 
-inline constexpr int kMaxThreads = 64;
+using core::chunk_range;
+using core::kMaxThreads;
+using core::Parallel;
 
 // Rows per chunk (≈ 2 MB of X at d = 1000) and an upper bound on the number of chunks (bounds the
 // memory of the partial sums: kMaxChunks·m·d doubles).
@@ -24,41 +18,5 @@ inline constexpr std::size_t kMaxChunks = 64;
 
 // Number of chunks for n rows: ceil(n / kRowsPerChunk) clamped to [1, kMaxChunks].
 std::size_t chunk_count(std::size_t n);
-// Half-open row range [first, second) of chunk c out of `chunks` for n rows (balanced split).
-std::pair<std::size_t, std::size_t> chunk_range(std::size_t n, std::size_t chunks, std::size_t c);
-
-// A small persistent thread pool. `threads` = 1..64 (1 runs everything on the caller's thread).
-// run() is not re-entrant: one loop at a time per pool.
-class Parallel {
- public:
-  explicit Parallel(int threads = 1);
-  ~Parallel();
-  Parallel(const Parallel&) = delete;
-  Parallel& operator=(const Parallel&) = delete;
-
-  int threads() const { return threads_; }
-
-  // Calls fn(i) for every i in [0, count), each exactly once, spread over the threads; returns
-  // when all calls finished. The first exception thrown by any call is rethrown here.
-  void run(std::size_t count, const std::function<void(std::size_t)>& fn);
-
- private:
-  void worker_loop();
-  void drain();
-
-  int threads_ = 1;
-  std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable start_cv_;
-  std::condition_variable done_cv_;
-  const std::function<void(std::size_t)>* job_ = nullptr;
-  std::size_t count_ = 0;
-  std::size_t next_ = 0;
-  std::size_t finished_ = 0;
-  int active_ = 0;
-  unsigned long generation_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
-};
 
 }  // namespace deltacrit::simulate
