@@ -664,7 +664,7 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
                                 : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken");
   if (r.continued_from) {
     out << ", " << b.iterations << " iterations on the law's rule from "
-        << (r.continued_from == 1 ? "the secant predictor" : "the nearby solution");
+        << (r.continued_from == 1 ? "the continuation predictor" : "the nearby solution");
   } else if (!r.iteration_converged) {
     out << ", no start converged on " << r.iteration_points << "^" << m
         << " h nodes; the best one continued on the law's rule, " << b.iterations << " iterations in all";
@@ -700,9 +700,11 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
 
 LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, phase1::FixedPointOptions options) {
   // Continuation in δ: the solutions found so far (on the branch followed from the first δ) give
-  // the warm start (the one nearest in log δ) and the secant predictor through the two nearest —
-  // an interpolation inside a root bracket, an extrapolation along the scan (used up to twice the
-  // spacing of the two points; further out the nearest solution alone is the start).
+  // the warm start (the one nearest in log δ) and the predictor (phase1::continuation_predictor,
+  // the polynomial in 1/δ) through the two or three nearest distinct δ — an interpolation inside a
+  // root bracket, an extrapolation along the scan (used up to twice the spacing of the two nearest;
+  // further out the nearest solution alone is the start). The third point joins when it lies
+  // within three spacings of the nearest (along a scan it is two spacings away).
   struct State {
     phase1::TeacherNodes teacher;
     phase1::Network net;
@@ -720,10 +722,21 @@ LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, p
     });
     const phase1::FixedPointBranch* warm = solved.empty() ? nullptr : &solved[0].second;
     std::optional<phase1::FixedPointBranch> predictor;
-    if (solved.size() >= 2 && solved[0].first != solved[1].first && solved[0].first != delta) {
-      const double spacing = std::fabs(std::log(solved[1].first / solved[0].first));
-      if (std::fabs(std::log(delta / solved[0].first)) <= 2.0 * spacing) {
-        predictor = phase1::secant_predictor(solved[0].second, solved[0].first, solved[1].second, solved[1].first, delta);
+    // The nearest solutions at distinct δ, at most three.
+    std::vector<std::pair<double, const phase1::FixedPointBranch*>> nearest;
+    for (const auto& [d, b] : solved) {
+      if (nearest.size() == 3) break;
+      bool seen = false;
+      for (const auto& p : nearest) seen = seen || p.first == d;
+      if (!seen) nearest.emplace_back(d, &b);
+    }
+    if (nearest.size() >= 2 && nearest[0].first != delta) {
+      const double spacing = std::fabs(std::log(nearest[1].first / nearest[0].first));
+      if (std::fabs(std::log(delta / nearest[0].first)) <= 2.0 * spacing) {
+        if (nearest.size() == 3 && std::fabs(std::log(nearest[2].first / nearest[0].first)) > 3.0 * spacing) {
+          nearest.pop_back();
+        }
+        predictor = phase1::continuation_predictor(nearest, delta);
       }
     }
     const phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,

@@ -22,6 +22,19 @@ namespace {
 // FixedPointResult::law_resolution_limited: a residual on the law's rule of at most this fraction
 // of the quadrature error of T there is accepted when the rule has no fixed point to tol.
 constexpr double kResolutionFraction = 0.1;
+// The Anderson stages of the continuation on the law's rule are abandoned when their best residual
+// has not halved over this many applications of T (at the earliest after twice as many). They
+// start within the quadrature error of their solution; where the rule jumps they reach their floor
+// in 5-15 applications and then fluctuate (measured along `nn --find` for tanh(z1) + min(z2², 4),
+// m = 1, k = 2: with a window of 20, stages at δ = 0.5, 1.08, 1.58 each spent 40 applications and
+// ended within 1.5× of their residual after 10).
+constexpr int kContinuationStallWindow = 10;
+// A failed Broyden step recomputes the Jacobian by differences (one application of T per free
+// coordinate) only up to this many free coordinates; with more, the refresh costs more than the
+// Anderson fallback (measured for tanh m = 4, fixed:1/4,…, 20 free coordinates, along `nn --find`
+// at δ = 0.07–0.16: a failed Broyden run with its refresh cost 29 applications, the Anderson
+// iteration from its best point converged in 7–17).
+constexpr int kBroydenRefreshColumns = 10;
 
 // Small m×m matrices of the per-node work: fixed-size for m = 1, 2 (FixedPointMapT<N>, where
 // Eigen's closed-form 2×2 inverse and unrolled Cholesky replace its generic small-matrix kernels,
@@ -72,6 +85,17 @@ bool admissible(const Params& x) {
   if (!(g.eigenvalues().minCoeff() > 0)) return false;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - x.M.transpose() * x.M, Eigen::EigenvaluesOnly);
   return c.eigenvalues().minCoeff() >= -1e-10 * (1.0 + x.Q.norm());
+}
+
+// Projects Q − MᵀM onto the positive semidefinite cone (its negative eigenvalues set to 0), the
+// nearest point in Frobenius norm with the same M and Γ. Solutions can lie on that cone's boundary:
+// with equal second-layer weights the neurons may coincide, Q = q 11ᵀ of rank one (tanh m = 4,
+// fixed:1/4,…, ridge 0.2, min(z², 4), with M = 0 for δ ≥ 5), and a quasi-Newton step from a
+// nearby point then leaves the cone in the directions of its zero eigenvalues.
+void project_covariance(Params& x) {
+  const Eigen::MatrixXd MtM = x.M.transpose() * x.M;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - MtM);
+  x.Q = MtM + c.eigenvectors() * c.eigenvalues().cwiseMax(0.0).asDiagonal() * c.eigenvectors().transpose();
 }
 
 struct MapOutput {
@@ -664,7 +688,9 @@ bool fd_jacobian(const FixedPointMap& map, const Params& x, const Eigen::VectorX
 // Backtracking along a quasi-Newton direction dx (free coordinates): tries x + s·dx for
 // s = 1, 1/2, … (at most `tries` values, while evaluations < budget) and moves (x, xv, g, t,
 // residual) to the first admissible point where Γ is defined and ‖G‖∞ falls below `residual`.
-// Returns the step factor taken, or 0 when none was accepted.
+// A trial point whose Q − MᵀM is not positive semidefinite is projected onto that cone
+// (project_covariance) first. Returns the step factor accepted, or 0 when none was; the step
+// actually taken is the change of xv (it differs from s·dx where the point was projected).
 double backtrack(const FixedPointMap& map, const Eigen::VectorXd& dx, const std::vector<int>& free, int tries,
                  int budget, int& evaluations, Params& x, Eigen::VectorXd& xv, Eigen::VectorXd& g, MapOutput& t,
                  double& residual) {
@@ -675,7 +701,11 @@ double backtrack(const FixedPointMap& map, const Eigen::VectorXd& dx, const std:
     for (std::size_t r = 0; r < free.size(); ++r) xt[free[r]] += s * dx[static_cast<Eigen::Index>(r)];
     Params p = x;
     p.unpack(xt);
-    if (!admissible(p)) continue;
+    if (!admissible(p)) {
+      project_covariance(p);
+      if (!admissible(p)) continue;
+      xt = p.pack();
+    }
     MapOutput tt = map.apply(p, nullptr);
     ++evaluations;
     const Eigen::VectorXd gt = tt.next.pack() - xt;
@@ -748,8 +778,11 @@ void record_point(const Params& x, const MapOutput& t, double ridge, FixedPointB
 // not admissible. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
 // last few residuals restores fast convergence for these low-dimensional maps.
 // After opt.newton_after steps without convergence the Newton phase (newton_polish) is tried once.
+// `stop_on_stall`: the stall test abandons the iteration whenever its best residual has not halved
+// over a window, even where halving once per window could still reach tol (the continuation's
+// stages, whose fallback is the full path).
 FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt, int start,
-                            const std::vector<int>& free) {
+                            const std::vector<int>& free, bool stop_on_stall = false) {
   FixedPointBranch br;
   br.start = start;
   bool newton_tried = false;
@@ -813,7 +846,7 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
       // after max_iter (near-critical δ, where the phase-1 minimum loses stability, pitfall 9).
       const double remaining_halvings = static_cast<double>(opt.max_iter - it) / opt.stall_window;
       if (best > 0.5 * window_best &&
-          best * std::pow(0.5, remaining_halvings) > opt.tol * (1.0 + max_norm(xv))) {
+          (stop_on_stall || best * std::pow(0.5, remaining_halvings) > opt.tol * (1.0 + max_norm(xv)))) {
         break;
       }
       window_best = best;
@@ -867,13 +900,14 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
 
 // Continuation by Broyden's method on G(X) = T(X) − X over the free coordinates (C. G. Broyden,
 // Math. Comp. 19 (1965), the "good" rank-one update J ← J + (Δg − J s) sᵀ / sᵀs). From the
-// solution at a nearby δ (or the secant predictor) the residual is small and the Jacobian of G
+// solution at a nearby δ (or the continuation predictor) the residual is small and the Jacobian of G
 // there (`J`, carried from δ to δ; computed by forward differences when empty or of another
 // size) is close to the one here, so the quasi-Newton steps converge superlinearly where the
 // damped Anderson iteration needs 9–20 applications of T (measured along `nn --find`, softplus
 // m = 2; docs/nn.md, Numerics). A step that does not decrease ‖G‖∞ is halved up to three times;
-// then the Jacobian is recomputed once by differences, and a second failure returns not_converged
-// (the caller falls back to the Anderson iteration). `max_evals` bounds the applications of T.
+// then the Jacobian is recomputed once by differences (only for at most kBroydenRefreshColumns
+// free coordinates), and a second failure returns not_converged (the caller falls back to the
+// Anderson iteration). `max_evals` bounds the applications of T.
 FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt,
                               const std::vector<int>& free, Eigen::MatrixXd& J, int max_evals) {
   FixedPointBranch br;
@@ -900,16 +934,19 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
     for (int r = 0; r < n; ++r) gf[r] = g[free[r]];
     const Eigen::VectorXd dx = J.partialPivLu().solve(-gf);
     const Eigen::VectorXd g_old = g;
+    const Eigen::VectorXd x_old = xv;
     const double s = backtrack(map, dx, free, 4, max_evals, evaluations, x, xv, g, t, br.residual);
     if (s > 0) {
-      const Eigen::VectorXd step = s * dx;
-      Eigen::VectorXd dg(n);
-      for (int r = 0; r < n; ++r) dg[r] = g[free[r]] - g_old[free[r]];
+      Eigen::VectorXd step(n), dg(n);
+      for (int r = 0; r < n; ++r) {
+        step[r] = xv[free[r]] - x_old[free[r]];
+        dg[r] = g[free[r]] - g_old[free[r]];
+      }
       const double ss = step.squaredNorm();
       if (ss > 0) J += (dg - J * step) * step.transpose() / ss;
       continue;
     }
-    if (fresh || evaluations + n >= max_evals) break;
+    if (fresh || n > kBroydenRefreshColumns || evaluations + n >= max_evals) break;
     if (!fd_jacobian(map, x, g, free, J, evaluations)) break;
     fresh = true;
   }
@@ -979,22 +1016,41 @@ void FixedPointOptions::validate(int k, int m) const {
   }
 }
 
-FixedPointBranch secant_predictor(const FixedPointBranch& a, double delta_a, const FixedPointBranch& b,
-                                  double delta_b, double delta) {
-  if (!(delta_a > 0 && delta_b > 0 && delta > 0) || delta_a == delta_b) {
-    throw InputError("delta", "secant_predictor needs positive, distinct delta_a and delta_b and delta > 0");
+FixedPointBranch continuation_predictor(const std::vector<std::pair<double, const FixedPointBranch*>>& points,
+                                        double delta) {
+  if (points.size() < 2 || points.size() > 3) throw InputError("points", "continuation_predictor needs 2 or 3 solutions");
+  if (!(delta > 0) || !std::isfinite(delta)) throw InputError("delta", "continuation_predictor needs delta > 0");
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& [d, b] = points[i];
+    if (!(d > 0) || !std::isfinite(d) || !b) throw InputError("points", "continuation_predictor needs solutions at delta > 0");
+    for (std::size_t j = 0; j < i; ++j) {
+      if (points[j].first == d) throw InputError("points", "continuation_predictor needs distinct deltas");
+    }
+    const FixedPointBranch& a = *points.front().second;
+    if (b->M.size() != a.M.size() || b->Q.size() != a.Q.size() || b->Gamma.size() != a.Gamma.size()) {
+      throw InputError("points", "continuation_predictor: the solutions have different shapes");
+    }
   }
-  if (a.M.size() != b.M.size() || a.Q.size() != b.Q.size() || a.Gamma.size() != b.Gamma.size()) {
-    throw InputError("branch", "secant_predictor: the two solutions have different shapes");
+  // Lagrange weights in t = 1/δ.
+  const double t = 1.0 / delta;
+  std::vector<double> weight(points.size(), 1.0);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const double ti = 1.0 / points[i].first;
+    for (std::size_t j = 0; j < points.size(); ++j) {
+      if (j != i) weight[i] *= (t - 1.0 / points[j].first) / (ti - 1.0 / points[j].first);
+    }
   }
-  const double t = std::log(delta / delta_a) / std::log(delta_b / delta_a);
-  FixedPointBranch p = a;
-  auto mix = [t](std::vector<double>& out, const std::vector<double>& va, const std::vector<double>& vb) {
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = va[i] + t * (vb[i] - va[i]);
+  FixedPointBranch p = *points.front().second;
+  auto mix = [&](std::vector<double>& out, std::vector<double> FixedPointBranch::*field) {
+    for (std::size_t e = 0; e < out.size(); ++e) {
+      double v = 0.0;
+      for (std::size_t i = 0; i < points.size(); ++i) v += weight[i] * ((*points[i].second).*field)[e];
+      out[e] = v;
+    }
   };
-  mix(p.M, a.M, b.M);
-  mix(p.Q, a.Q, b.Q);
-  mix(p.Gamma, a.Gamma, b.Gamma);
+  mix(p.M, &FixedPointBranch::M);
+  mix(p.Q, &FixedPointBranch::Q);
+  mix(p.Gamma, &FixedPointBranch::Gamma);
   p.status = Status::not_computed;
   return p;
 }
@@ -1086,10 +1142,10 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     const double q = quadrature_error_at(b);
     return q > 0 && b.residual <= kResolutionFraction * q;
   };
-  auto short_budget = [&options](int max_iter) {
+  auto short_budget = [&options](int max_iter, int window) {
     FixedPointOptions o = options;
     o.max_iter = max_iter;
-    o.stall_window = options.stall_window > 0 ? std::min(options.stall_window, 20) : 0;
+    o.stall_window = options.stall_window > 0 ? std::min(options.stall_window, window) : 0;
     return o;
   };
   auto strictly_converged = [&](const FixedPointBranch& b) {
@@ -1103,7 +1159,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // for the counts after. Skipped when every start must run (cold_starts_with_warm).
   if ((warm || predictor) && options.polish_on_law_rule && options.continuation_max_iter > 0 &&
       !options.cold_starts_with_warm) {
-    FixedPointOptions copt = short_budget(options.continuation_max_iter);
+    FixedPointOptions copt = short_budget(options.continuation_max_iter, kContinuationStallWindow);
     const FixedPointMap* law_map = law_rule_map();
     std::vector<std::pair<int, Params>> candidates;
     if (predictor) {
@@ -1136,18 +1192,37 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     double q_best = 0.0;  // the quadrature error at `best` (0: not estimated)
     const double nearby_quadrature_error = warm ? warm->quadrature_error : 0.0;
     if (nearby_quadrature_error == 0) {
-      for (const auto& [which, p] : candidates) {
+      for (std::size_t c = 0; c < candidates.size(); ++c) {
+        const auto& [which, p] = candidates[c];
         FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter);
         if (br.status == Status::success) br.jacobian.assign(J.data(), J.data() + J.size());
         if (take(br, which)) break;
+        if (c + 1 < candidates.size() && std::isfinite(best.residual)) {
+          // Broyden failed from the predictor. Where its best point is already within the
+          // quadrature error q of the law's rule, the rule jumps here and Broyden from the warm
+          // start ends on the same jumps (measured for tanh(z1) + min(z2², 4), m = 1, k = 2, at
+          // δ = 0.5 along `nn --find`: 16 applications from the predictor to r = 2.3e-4, then 21
+          // from the warm start to 1.5e-4, with q ≈ 2e-4): the Anderson stage below goes on
+          // instead.
+          q_best = quadrature_error_at(best);
+          if (q_best > 0 && best.residual <= q_best) break;
+        }
       }
       if (converged.empty() && std::isfinite(best.residual)) {
+        resolved = q_best > 0 && best.residual <= kResolutionFraction * q_best;
+      }
+      if (converged.empty() && std::isfinite(best.residual) && !resolved) {
         // Broyden stalls where the discretised T jumps (a node's prox switching minimum within
         // the finite-difference step; measured for tanh(z1) + min(z2², 4), m = 1, k = 2 at
         // δ = 0.5: residual 3.6e-5 after 8 applications, then no decrease). The damped Anderson
         // iteration, whose secants span larger steps, goes on from Broyden's best point with the
-        // same budget; its best point is then tested against the rule's resolution.
-        take(solve_from(*law_map, params_of(best, k, m), copt, 0, free), best_from);
+        // same budget, and stops at a tenth of q where q is known; its best point is then tested
+        // against the rule's resolution.
+        FixedPointOptions aopt = copt;
+        if (q_best > 0) aopt.tol = std::max(options.tol, kResolutionFraction * q_best / (1.0 + max_norm(params_of(best, k, m).pack())));
+        const double before = best.residual;
+        take(solve_from(*law_map, params_of(best, k, m), aopt, 0, free, true), best_from);
+        if (best.residual < before) q_best = 0.0;  // estimated at another point
       }
     } else if (!candidates.empty()) {
       // The nearby solution was resolution-limited: the law's rule jumps within Broyden's
@@ -1162,7 +1237,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       double q = nearby_quadrature_error;
       for (int round = 0; round < 2 && converged.empty() && !resolved; ++round) {
         copt.tol = std::max(options.tol, kResolutionFraction * q / (1.0 + max_norm(x0.pack())));
-        const FixedPointBranch br = solve_from(*law_map, x0, copt, 0, free);
+        const FixedPointBranch br = solve_from(*law_map, x0, copt, 0, free, true);
         if (take(br, candidates.front().first) || br.status != Status::success) break;
         q = quadrature_error_at(br);
         if (br.residual == best.residual) q_best = q;  // br is the best point so far
@@ -1228,7 +1303,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // rule's resolution.
   auto polish = [&](const FixedPointBranch& from) {
     FixedPointBranch polished = solve_from(*law_rule_map(), params_of(from, k, m),
-                                           short_budget(std::min(options.max_iter, options.polish_max_iter)),
+                                           short_budget(std::min(options.max_iter, options.polish_max_iter), 20),
                                            from.start, free);
     result.law_residual = polished.residual;
     result.polish_iterations = polished.iterations;

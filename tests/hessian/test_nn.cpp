@@ -361,7 +361,7 @@ TEST_CASE("fixed-point continuation along delta matches a point solved alone", "
   const auto q = alone.point(20.0);
   REQUIRE(p.status == Status::success);
   REQUIRE(q.status == Status::success);
-  CHECK(p.branch.find("from the secant predictor") != std::string::npos);
+  CHECK(p.branch.find("from the continuation predictor") != std::string::npos);
   CHECK(q.branch.find("unique among starts") != std::string::npos);
   CHECK(p.phase1_law_consistent);
   CHECK(q.phase1_law_consistent);

@@ -177,6 +177,33 @@ TEST_CASE("fused activation value, d1, d2 equal the separate ones", "[model][act
   }
 }
 
+// tanh's σ, σ' = sech², σ'' = −2 tanh sech² against long-double closed forms (tanhl, 1/coshl²) to
+// a few ulp in relative terms, on both sides of the switch at |x| = 0.55 between std::tanh and the
+// exp form and far in the tails (where 1 − tanh² would keep only its absolute accuracy).
+TEST_CASE("tanh and its derivatives are accurate to a few ulp", "[model][activation]") {
+  const auto a = model::Activation::parse("tanh");
+  std::vector<double> xs = {1e-300, 1e-9, 0.1, 0.5499999999, 0.55, 0.5500000001, 1.0, 3.0, 10.0, 19.0, 40.0, 300.0};
+  for (int i = 1; i <= 400; ++i) xs.push_back(0.01 * i);
+  for (const double x0 : xs) {
+    for (const double x : {x0, -x0}) {
+      INFO("x = " << x);
+      const long double tl = std::tanh(static_cast<long double>(x));
+      const long double cl = std::cosh(static_cast<long double>(x));
+      const long double s2 = 1.0L / (cl * cl);
+      double d1 = 0.0, d2 = 0.0;
+      const double v = a.value_d1_d2(x, &d1, &d2);
+      const double tol = 4.0 * std::numeric_limits<double>::epsilon();
+      CHECK(std::fabs(v - static_cast<double>(tl)) <= tol * std::fabs(static_cast<double>(tl)));
+      CHECK(std::fabs(d1 - static_cast<double>(s2)) <= tol * static_cast<double>(s2));
+      const double d2_ref = static_cast<double>(-2.0L * tl * s2);
+      CHECK(std::fabs(d2 - d2_ref) <= 2.0 * tol * std::fabs(d2_ref));
+      CHECK(a.value(x) == v);
+      CHECK(a.d1(x) == d1);
+      CHECK(a.d2(x) == d2);
+    }
+  }
+}
+
 // The suprema of |σ|, |σ'|, |σ''| used by the fixed-point prox's convexity certificate: a dense
 // grid on [−30, 30] (step 1e-4) must stay below each bound and reach it to 1e-7, and the unbounded
 // ones must be +inf.

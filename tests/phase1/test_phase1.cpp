@@ -413,33 +413,53 @@ TEST_CASE("fixed point converges for a network with equal second-layer weights",
   check_softplus_m2_converges({0.5, 0.5}, {1.0, 2.0, 3.0});
 }
 
-// secant_predictor is the straight line through two solutions in log δ: it returns each solution at
-// its own δ and their mean at the geometric mean of the two δ (closed form).
-TEST_CASE("secant predictor interpolates linearly in log delta", "[phase1][fixed-point]") {
-  phase1::FixedPointBranch a, b;
-  a.M = {0.0, 1.0};
-  a.Q = {2.0, 0.5, 0.5, 1.0};
-  a.Gamma = {1.0, 0.0, 0.0, 3.0};
-  b.M = {0.0, 3.0};
-  b.Q = {4.0, -0.5, -0.5, 2.0};
-  b.Gamma = {0.5, 0.1, 0.1, 1.0};
-  const auto at_a = phase1::secant_predictor(a, 2.0, b, 8.0, 2.0);
-  const auto at_b = phase1::secant_predictor(a, 2.0, b, 8.0, 8.0);
-  const auto mid = phase1::secant_predictor(a, 2.0, b, 8.0, 4.0);
-  const auto beyond = phase1::secant_predictor(a, 2.0, b, 8.0, 16.0);  // half a step further
-  for (std::size_t i = 0; i < a.Q.size(); ++i) {
-    CHECK(at_a.Q[i] == Approx(a.Q[i]).margin(1e-15));
-    CHECK(at_b.Q[i] == Approx(b.Q[i]).margin(1e-14));
-    CHECK(mid.Q[i] == Approx(0.5 * (a.Q[i] + b.Q[i])).margin(1e-14));
-    CHECK(beyond.Gamma[i] == Approx(b.Gamma[i] + 0.5 * (b.Gamma[i] - a.Gamma[i])).margin(1e-14));
+// continuation_predictor is the polynomial in t = 1/δ through two or three solutions: fields that
+// are a line (two points) or a parabola (three points) in 1/δ are reproduced exactly at any δ,
+// inside the points and beyond them (closed forms).
+TEST_CASE("continuation predictor is the polynomial in 1/delta through the solutions", "[phase1][fixed-point]") {
+  // Each field e of the solution at δ is c0[e] + c1[e]/δ + c2[e]/δ².
+  const std::vector<double> c0 = {0.0, 1.0, 2.0, 0.5, 0.5, 1.0, 1.0, 0.0, 0.0, 3.0};
+  const std::vector<double> c1 = {0.0, -2.0, 0.3, 0.1, 0.1, -0.7, 4.0, 0.2, 0.2, 1.5};
+  const std::vector<double> c2 = {0.0, 0.5, -1.0, 0.2, 0.2, 0.3, -0.6, 0.1, 0.1, 0.4};
+  auto solution = [&](double delta, bool quadratic) {
+    phase1::FixedPointBranch b;
+    std::vector<double> v(c0.size());
+    for (std::size_t e = 0; e < v.size(); ++e) {
+      v[e] = c0[e] + c1[e] / delta + (quadratic ? c2[e] / (delta * delta) : 0.0);
+    }
+    b.M.assign(v.begin(), v.begin() + 2);
+    b.Q.assign(v.begin() + 2, v.begin() + 6);
+    b.Gamma.assign(v.begin() + 6, v.end());
+    return b;
+  };
+  auto check_at = [&](const phase1::FixedPointBranch& p, double delta, bool quadratic) {
+    const auto expected = solution(delta, quadratic);
+    for (std::size_t e = 0; e < 2; ++e) CHECK(p.M[e] == Approx(expected.M[e]).margin(1e-13));
+    for (std::size_t e = 0; e < 4; ++e) {
+      CHECK(p.Q[e] == Approx(expected.Q[e]).margin(1e-13));
+      CHECK(p.Gamma[e] == Approx(expected.Gamma[e]).margin(1e-13));
+    }
+  };
+  for (const bool quadratic : {false, true}) {
+    const auto a = solution(2.0, quadratic), b = solution(3.0, quadratic), c = solution(5.0, quadratic);
+    std::vector<std::pair<double, const phase1::FixedPointBranch*>> points = {{3.0, &b}, {2.0, &a}};
+    if (quadratic) points.emplace_back(5.0, &c);
+    for (const double delta : {2.0, 2.5, 3.0, 4.0, 7.0, 0.5}) check_at(phase1::continuation_predictor(points, delta), delta, quadratic);
   }
-  CHECK(mid.M[1] == Approx(2.0).margin(1e-14));
-  CHECK_THROWS_AS(phase1::secant_predictor(a, 2.0, b, 2.0, 4.0), InputError);
-  b.Q.pop_back();
-  CHECK_THROWS_AS(phase1::secant_predictor(a, 2.0, b, 8.0, 4.0), InputError);
+  // Two points do not reproduce a parabola (the test can fail): at δ = 7 the line through δ = 2, 3
+  // misses c2 (1/49 − …) by more than the tolerance above.
+  const auto a = solution(2.0, true), b = solution(3.0, true);
+  const auto line = phase1::continuation_predictor({{2.0, &a}, {3.0, &b}}, 7.0);
+  CHECK(std::fabs(line.Gamma[0] - solution(7.0, true).Gamma[0]) > 1e-3);
+  CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &a}, {2.0, &b}}, 4.0), InputError);
+  CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &a}}, 4.0), InputError);
+  CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &a}, {3.0, &b}}, 0.0), InputError);
+  auto short_b = b;
+  short_b.Q.pop_back();
+  CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &a}, {3.0, &short_b}}, 4.0), InputError);
 }
 
-// Continuation in δ (Broyden on the law's rule from a nearby solution or the secant predictor)
+// Continuation in δ (Broyden on the law's rule from a nearby solution or the continuation predictor)
 // must reach the same fixed point as a cold solve at that δ (cold starts on the iteration rule,
 // then the polish on the law's rule): a second route to the same equations on the same nodes.
 namespace {
@@ -463,7 +483,7 @@ void check_continuation(const std::string& activation, const std::vector<double>
   const auto& b0 = r0.branches[r0.chosen];
   const auto& b1 = r1.branches[r1.chosen];
   const auto& bc = cold.branches[cold.chosen];
-  const auto predictor = phase1::secant_predictor(b1, d1, b0, d0, d2);
+  const auto predictor = phase1::continuation_predictor({{d1, &b1}, {d0, &b0}}, d2);
   const auto from_warm = phase1::solve_fixed_point(teacher, net, d2, opt, &b1);
   const auto from_predictor = phase1::solve_fixed_point(teacher, net, d2, opt, &b1, &predictor);
   REQUIRE(from_warm.status == Status::success);
@@ -497,6 +517,49 @@ TEST_CASE("continuation in delta reaches the cold solution for softplus m = 2", 
   phase1::GaussianRuleOptions rule;
   rule.hermite_points = 20;
   check_continuation("softplus", {0.7, 0.4}, 0.2, rule, 1.8, 1.9, 2.0);
+}
+
+// With equal second-layer weights the neurons of tanh m = 4 coincide for δ ≳ 5: Q = q 11ᵀ has rank
+// one and the solution lies on the boundary of the admissible set Q − MᵀM ⪰ 0, which Broyden's
+// steps leave (they are projected back onto it, fixed_point.cpp; without the projection every
+// trial step from the predictor was rejected and the continuation fell back). Along a scan (the
+// Jacobian carried from the previous continuation) Broyden from the predictor must converge, to
+// the cold solution (second route) and with Q of rank one.
+TEST_CASE("continuation in delta reaches the cold solution where Q has rank one", "[phase1][fixed-point][validation]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.25, 0.25, 0.25, 0.25});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const double d0 = 10.7722, d1 = 15.8114, d2 = 23.2079;
+  const auto r0 = phase1::solve_fixed_point(teacher, net, d0, opt);
+  REQUIRE(r0.status == Status::success);
+  const auto& b0 = r0.branches[r0.chosen];
+  const auto r1 = phase1::solve_fixed_point(teacher, net, d1, opt, &b0);
+  REQUIRE(r1.status == Status::success);
+  const auto& b1 = r1.branches[r1.chosen];
+  REQUIRE(b1.jacobian.size() == 400);  // 20 free coordinates: Q and Γ (M is hard)
+  const auto predictor = phase1::continuation_predictor({{d1, &b1}, {d0, &b0}}, d2);
+  const auto r2 = phase1::solve_fixed_point(teacher, net, d2, opt, &b1, &predictor);
+  const auto cold = phase1::solve_fixed_point(teacher, net, d2, opt);
+  REQUIRE(r2.status == Status::success);
+  REQUIRE(cold.status == Status::success);
+  const auto& b = r2.branches[r2.chosen];
+  // Broyden from the predictor converged (its Jacobian is carried), within a few applications of T
+  // (measured: 7; with the projection disabled every trial step was rejected and the Anderson
+  // fallback ended the solve, without a Jacobian — this check then fails).
+  CHECK(r2.continued_from == 1);
+  CHECK(b.jacobian.size() == 400);
+  CHECK(b.iterations <= 12);
+  CHECK(r2.law_consistent);
+  const auto& bc = cold.branches[cold.chosen];
+  for (std::size_t i = 0; i < b.Q.size(); ++i) {
+    CHECK(b.Q[i] == Approx(bc.Q[i]).margin(1e-8));
+    CHECK(b.Gamma[i] == Approx(bc.Gamma[i]).margin(1e-8));
+  }
+  const Eigen::Vector4d ev = Eigen::SelfAdjointEigenSolver<Eigen::Matrix4d>(Eigen::Map<const Eigen::Matrix4d>(b.Q.data())).eigenvalues();
+  CHECK(ev[2] <= 1e-8 * ev[3]);
+  CHECK(ev[0] >= -1e-10 * ev[3]);
 }
 
 // Where the law's rule has no fixed point to `tol` (tanh m = 4, fixed:1/4,…, ridge 0.2,

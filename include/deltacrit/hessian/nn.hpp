@@ -87,7 +87,8 @@ using LawProvider = std::function<LawAt(double delta)>;
 LawProvider constant_law(phase1::Law law, std::string branch = {});
 // The stationary-point law re-solved at each δ. At the first δ every start runs and the
 // lowest-risk solution is taken; later δ continue that branch from the solutions already found
-// (the nearest in log δ and the secant predictor through the two nearest; phase1::solve_fixed_point)
+// (the nearest in log δ and phase1::continuation_predictor through the two or three nearest;
+// phase1::solve_fixed_point)
 // and fall back to all starts when the continuation fails. The branch string reports how the
 // solution was found, whether it was unique among the starts, and the mass of nodes with a
 // non-convex prox.

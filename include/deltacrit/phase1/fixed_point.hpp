@@ -187,9 +187,15 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
                                    const FixedPointBranch* warm = nullptr,
                                    const FixedPointBranch* predictor = nullptr);
 
-// Linear interpolation/extrapolation in log δ of the (M, Q, Γ) of two solutions `a` at δ_a and `b`
-// at δ_b (δ_a ≠ δ_b) to δ: the secant predictor of a continuation in δ. Other fields are a's.
-FixedPointBranch secant_predictor(const FixedPointBranch& a, double delta_a, const FixedPointBranch& b,
-                                  double delta_b, double delta);
+// Predictor of a continuation in δ: the polynomial in t = 1/δ through the (M, Q, Γ) of two or three
+// solutions (`points`: pairs (δ_i, solution), distinct δ_i > 0), evaluated at δ — the secant (two
+// points) or the parabola (three). In 1/δ because the solution is smooth there at both ends of the
+// scan: Γ = S(0)/δ with S(0) = O(1), and (M, Q) tend to the population minimiser with corrections in
+// 1/δ. Measured on the solutions along `nn --find` (the bench's fixed-point cases log cosh m = 1,
+// softplus m = 2, tanh m = 4, tanh m = 1 with k = 2): the secant in 1/δ is 10–250× closer to the
+// next scan point's solution than the secant in log δ at δ ≤ 0.5, and 2–400× (growing with δ) for
+// δ ≥ 5; docs/nn.md (Numerics). Other fields are the first point's.
+FixedPointBranch continuation_predictor(const std::vector<std::pair<double, const FixedPointBranch*>>& points,
+                                        double delta);
 
 }  // namespace deltacrit::phase1
