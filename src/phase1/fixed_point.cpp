@@ -1106,7 +1106,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   std::vector<FixedPointBranch> converged, failed;
   // The local-prox map on the law's rule, shared by the continuation and the polish (built once,
   // when first needed), and their budget: at most `max_iter` iterations, abandoned when the best
-  // residual has not halved over 20 (both start within a small distance of their solution).
+  // residual has not halved over 20 (the polish) or kContinuationStallWindow (the continuation's
+  // Anderson stages); both start within a small distance of their solution.
   std::unique_ptr<FixedPointMap> law_rule_map_storage;
   auto law_rule_map = [&]() -> const FixedPointMap* {
     if (!law_rule_map_storage) {

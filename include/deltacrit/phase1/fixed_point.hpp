@@ -78,9 +78,10 @@ struct FixedPointOptions {
   bool cold_starts_with_warm = false;
   // With a warm start (and polish_on_law_rule), the solution is first continued directly on the
   // law's rule: Broyden's method from the predictor, then from the warm start (with the warm
-  // start's Jacobian estimate), then the Anderson iteration from the best of them, each with at
-  // most this many applications of T (the Anderson stage is abandoned when its best residual has
-  // not halved over 20 iterations); only when all fail does the solver fall back to the
+  // start's Jacobian estimate; skipped where the predictor's run ended within the law rule's
+  // quadrature error), then the Anderson iteration from the best of them, each with at most this
+  // many applications of T (the Anderson stage is abandoned when its best residual has not halved
+  // over 10 iterations); only when all fail does the solver fall back to the
   // iteration rule, the cold starts and the polish. A continued solution is a fixed point on the
   // law's rule like a polished one (law_consistent), found without the detour to the coarser rule
   // and back (fixed_point.cpp). 0: no direct continuation.
