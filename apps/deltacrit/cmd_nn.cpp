@@ -110,9 +110,7 @@ Setup make_setup(const NNArgs& args) {
                                     "(it needs a per-neuron shift in (R1)); run without --unit-norm");
   }
 
-  if (args.threads < 1 || args.threads > core::kMaxThreads) {
-    throw InputError("--threads", "--threads " + std::to_string(args.threads) + " is out of range (accepted: 1..64)");
-  }
+  core::check_threads(args.threads);
   phase1_kind = args.phase1;
   std::string law_file;
   if (args.phase1.rfind("empirical:", 0) == 0) {

@@ -10,10 +10,14 @@ std::pair<std::size_t, std::size_t> chunk_range(std::size_t n, std::size_t chunk
   return {n * c / chunks, n * (c + 1) / chunks};
 }
 
-Parallel::Parallel(int threads) : threads_(threads) {
+void check_threads(int threads) {
   if (threads < 1 || threads > kMaxThreads) {
     throw InputError("--threads", "--threads: " + std::to_string(threads) + " is out of range (accepted: 1..64)");
   }
+}
+
+Parallel::Parallel(int threads) : threads_(threads) {
+  check_threads(threads);
   for (int t = 1; t < threads; ++t) workers_.emplace_back([this] { worker_loop(); });
 }
 

@@ -22,6 +22,8 @@ namespace {
 // FixedPointResult::law_resolution_limited: a residual on the law's rule of at most this fraction
 // of the quadrature error of T there is accepted when the rule has no fixed point to tol.
 constexpr double kResolutionFraction = 0.1;
+// Whether a residual is within the law rule's resolution, given its quadrature error q (0: unknown).
+bool within_tenth(double residual, double q) { return q > 0 && residual <= kResolutionFraction * q; }
 // The Anderson stages of the continuation on the law's rule are abandoned when their best residual
 // has not halved over this many applications of T (at the earliest after twice as many). They
 // start within the quadrature error of their solution; where the rule jumps they reach their floor
@@ -1141,7 +1143,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   };
   auto within_resolution = [&](const FixedPointBranch& b) {
     const double q = quadrature_error_at(b);
-    return q > 0 && b.residual <= kResolutionFraction * q;
+    return within_tenth(b.residual, q);
   };
   auto short_budget = [&options](int max_iter, int window) {
     FixedPointOptions o = options;
@@ -1210,7 +1212,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
         }
       }
       if (converged.empty() && std::isfinite(best.residual)) {
-        resolved = q_best > 0 && best.residual <= kResolutionFraction * q_best;
+        resolved = within_tenth(best.residual, q_best);
       }
       if (converged.empty() && std::isfinite(best.residual) && !resolved) {
         // Broyden stalls where the discretised T jumps (a node's prox switching minimum within
@@ -1242,14 +1244,14 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
         if (take(br, candidates.front().first) || br.status != Status::success) break;
         q = quadrature_error_at(br);
         if (br.residual == best.residual) q_best = q;  // br is the best point so far
-        resolved = q > 0 && br.residual <= kResolutionFraction * q;
+        resolved = within_tenth(br.residual, q);
         x0 = params_of(br, k, m);
       }
     }
     if (converged.empty() && !resolved && std::isfinite(best.residual)) {
       if (q_best == 0) q_best = quadrature_error_at(best);
       result.law_quadrature_error = q_best;
-      resolved = q_best > 0 && best.residual <= kResolutionFraction * q_best;
+      resolved = within_tenth(best.residual, q_best);
     }
     // Stalled above a tenth of the rule's quadrature error q but within q: the point's distance to
     // the rule's fixed point, (I − ∂T)⁻¹ r, is then at most the rule's own distance to the

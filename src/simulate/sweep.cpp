@@ -239,7 +239,7 @@ void SweepOptions::validate() const {
     }
   }
   if (seeds < 1 || seeds > 100000) throw InputError("--seeds", "--seeds: " + std::to_string(seeds) + " is out of range (accepted: 1..100000)");
-  if (threads < 1 || threads > kMaxThreads) throw InputError("--threads", "--threads: " + std::to_string(threads) + " is out of range (accepted: 1..64)");
+  core::check_threads(threads);
   if (!(max_seconds >= 0.0) || !std::isfinite(max_seconds)) throw InputError("--max-seconds", "--max-seconds: must be >= 0 (0 = no budget)");
   if (bootstrap < 0 || bootstrap > 100000) throw InputError("--bootstrap", "--bootstrap: accepted 0..100000");
 }

@@ -16,6 +16,10 @@ namespace deltacrit::core {
 
 inline constexpr int kMaxThreads = 64;
 
+// Throws InputError("--threads") unless 1 <= threads <= kMaxThreads: the one range check of the
+// `--threads` option (the pool, the simulator's sweeps and `nn`).
+void check_threads(int threads);
+
 // Half-open range [first, second) of chunk c out of `chunks` for n items (balanced split).
 std::pair<std::size_t, std::size_t> chunk_range(std::size_t n, std::size_t chunks, std::size_t c);
 
