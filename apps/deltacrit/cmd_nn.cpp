@@ -55,6 +55,7 @@ struct NNArgs : LinkArgs {
   double fp_tol = 1e-10;
   int fp_max_iter = 2000;
   double fp_weight_floor = 1e-14;
+  double fp_principal_ratio = 1e-2;
   int threads = 1;
   Format format = Format::table;
   std::string out;
@@ -266,6 +267,7 @@ Setup make_setup(const NNArgs& args) {
       fo.tol = args.fp_tol;
       fo.max_iter = args.fp_max_iter;
       fo.node_weight_floor = args.fp_weight_floor;
+      fo.principal_axis_ratio = args.fp_principal_ratio;
       fo.threads = args.threads;
       try {
         fo.validate(k, args.width);
@@ -275,6 +277,7 @@ Setup make_setup(const NNArgs& args) {
             {"tol", "--fp-tol"},
             {"max_iter", "--fp-max-iter"},
             {"node_weight_floor", "--fp-weight-floor"},
+            {"principal_axis_ratio", "--fp-principal-ratio"},
             {"xi_points", "--u-points"},
             {"hermite_points", "--u-points"},
             {"panel_width", "--u-panel-width"},
@@ -379,6 +382,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
                   {"threshold_check", args.threshold_check}, {"threshold_check_points", args.threshold_check_points}};
   if (args.phase1 == "fixed-point") {
     j["options"]["fp_weight_floor"] = args.fp_weight_floor;
+    j["options"]["fp_principal_ratio"] = args.fp_principal_ratio;
     j["options"]["threads"] = args.threads;
   }
   j["status"] = std::string(to_string(status));
@@ -613,6 +617,10 @@ const CommandRegistration registration{
       sub.add_option("--fp-weight-floor", args->fp_weight_floor,
                      "Fixed point: leave out (teacher, h) node pairs of joint weight below this, in [0, 1e-10] "
                      "(default 1e-14; 0 keeps every node)");
+      sub.add_option("--fp-principal-ratio", args->fp_principal_ratio,
+                     "Fixed point, m >= 2: integrate h along its principal axis (41 nodes x 2^m) where the second "
+                     "eigenvalue of Q - M^T M is below this fraction of the first, in [0, 0.1] (default 0.01; 0: "
+                     "tensor rule only)");
       add_format_option(sub, args->format, true);
       sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
       sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");

@@ -677,6 +677,9 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   for (int j = 0; j < m; ++j) out << (j ? ", " : "") << b.Q[j * m + j];
   out << ")";
   if (b.nonconvex_mass > 0) out << ", non-convex prox on " << b.nonconvex_mass << " of the mass";
+  if (r.principal_axis_rule) {
+    out << "; h integrated along its principal axis (lambda_2/lambda_1 of Q - M^T M = " << r.covariance_ratio << ")";
+  }
   if (r.law_resolution_limited) {
     out << "; the law's rule has no fixed point to the tolerance (its discretised map jumps where a node's prox "
            "switches minimum): accepted at residual "

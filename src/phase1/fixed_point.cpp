@@ -37,6 +37,9 @@ constexpr int kContinuationStallWindow = 10;
 // at δ = 0.07–0.16: a failed Broyden run with its refresh cost 29 applications, the Anderson
 // iteration from its best point converged in 7–17).
 constexpr int kBroydenRefreshColumns = 10;
+// Principal-axis rule (FixedPointOptions::principal_axis_ratio): where λ₂ ≤ this · λ₁ the small
+// directions are dropped (their 2^m nodes would coincide to round-off).
+constexpr double kPrincipalRankOne = 1e-15;
 
 // Small m×m matrices of the per-node work: fixed-size for m = 1, 2 (FixedPointMapT<N>, where
 // Eigen's closed-form 2×2 inverse and unrolled Cholesky replace its generic small-matrix kernels,
@@ -102,6 +105,8 @@ void project_covariance(Params& x) {
 
 struct MapOutput {
   Params next;
+  double covariance_ratio = 1.0;  // λ₂/λ₁ of Q − MᵀM (1 for m = 1 or Q = MᵀM)
+  bool principal = false;         // T was integrated on the principal-axis rule
   double train_loss = 0.0;
   double nonconvex_mass = 0.0;
   double nonglobal_mass = 0.0;
@@ -215,7 +220,8 @@ class FixedPointMapT final : public FixedPointMap {
 
  public:
   FixedPointMapT(const TeacherNodes& teacher, const TeacherGroups& groups, core::Parallel& pool, const Network& net,
-                 double delta, const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global)
+                 double delta, const FixedPointOptions& opt, const GaussianRuleOptions& rule, bool global,
+                 bool principal)
       : teacher_(teacher),
         groups_(groups),
         pool_(pool),
@@ -234,6 +240,41 @@ class FixedPointMapT final : public FixedPointMap {
     if (has_equal_second_layer_weights(net)) rotate_rule(net.width(), xi_);
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
+    if (principal) build_principal_rule(rule);
+  }
+
+  // The principal-axis rule (FixedPointOptions::principal_axis_ratio): nodes (ξ, η) with ξ from the
+  // 1-D Gauss–Hermite rule of default_u_points(1) + (p − default_u_points(m)) nodes, p the tensor
+  // rule's nodes per axis (41 for the law's rule, 40 for its coarser copy, 38 for the iteration
+  // rule of m = 4: every refinement of the tensor rule refines the principal axis alike), and η the
+  // 2^m sign vectors (±1, …, ±1) (rotated like the tensor rule for equal second-layer weights, so
+  // that no node lies on the planes h_i = h_j), weight 2^{-m} each. h = mean + √λ₁ v₁ ξ + C_s η with
+  // C_s = (Q − MᵀM − λ₁v₁v₁ᵀ)^{1/2}: its mean, covariance and third moments are those of
+  // N(mean, Q − MᵀM); the fourth moments differ by O(λ₂²). Not built for composite tensor rules.
+  void build_principal_rule(const GaussianRuleOptions& rule) {
+    const int m = net_.width();
+    if (m < 2 || m <= rule.composite_max_dim) return;
+    const int p = rule.hermite_points > 0 ? rule.hermite_points : default_u_points(m);
+    GaussianRuleOptions axis;
+    axis.composite_max_dim = 0;
+    axis.hermite_points = std::max(2, default_u_points(1) + p - default_u_points(m));
+    std::vector<double> x1, w1, eta, ew;
+    gaussian_rule(1, 1.0, axis, x1, w1);
+    GaussianRuleOptions signs;
+    signs.composite_max_dim = 0;
+    signs.hermite_points = 2;
+    gaussian_rule(m, 1.0, signs, eta, ew);  // nodes ±1, weights 2^{-m}
+    if (has_equal_second_layer_weights(net_)) rotate_rule(m, eta);
+    for (std::size_t i = 0; i < w1.size(); ++i) {
+      axis_x_.push_back(x1[i]);
+      axis_x_.insert(axis_x_.end(), m, 0.0);
+      axis_w_.push_back(w1[i]);
+      for (std::size_t j = 0; j < ew.size(); ++j) {
+        principal_x_.push_back(x1[i]);
+        principal_x_.insert(principal_x_.end(), eta.begin() + j * m, eta.begin() + (j + 1) * m);
+        principal_w_.push_back(w1[i] * ew[j]);
+      }
+    }
   }
 
   std::size_t nodes() const { return teacher_.size() * xi_w_.size(); }
@@ -291,8 +332,24 @@ class FixedPointMapT final : public FixedPointMap {
     const int m = net_.width(), k = teacher_.k;
     MapOutput out;
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> cov(x.Q - x.M.transpose() * x.M);
-    Eigen::MatrixXd C = cov.eigenvectors() * cov.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
-                        cov.eigenvectors().transpose();
+    const Eigen::VectorXd lam = cov.eigenvalues().cwiseMax(0.0);  // ascending
+    // The rule of this map: the principal-axis rule (when built) or the tensor rule, whose nodes ξ
+    // the symmetric square root of Q − MᵀM maps to h − mean.
+    if (m >= 2 && lam[m - 1] > 0) out.covariance_ratio = lam[m - 2] / lam[m - 1];
+    RuleView rule{&xi_, &xi_w_, m, Eigen::MatrixXd()};
+    if (!principal_w_.empty() && lam[m - 1] > 0) {
+      const bool rank_one = out.covariance_ratio <= kPrincipalRankOne;
+      rule = RuleView{rank_one ? &axis_x_ : &principal_x_, rank_one ? &axis_w_ : &principal_w_, m + 1,
+                      Eigen::MatrixXd::Zero(m, m + 1)};
+      rule.C.col(0) = std::sqrt(lam[m - 1]) * cov.eigenvectors().col(m - 1);
+      if (!rank_one) {
+        const Eigen::MatrixXd Vs = cov.eigenvectors().leftCols(m - 1);
+        rule.C.rightCols(m) = Vs * lam.head(m - 1).cwiseSqrt().asDiagonal() * Vs.transpose();
+      }
+      out.principal = true;
+    } else {
+      rule.C = cov.eigenvectors() * lam.cwiseSqrt().asDiagonal() * cov.eigenvectors().transpose();
+    }
     Mat Gamma = x.Gamma;
     Mat Ginv = Gamma.inverse();
     Mat axes = Mat::Zero(m, m);
@@ -322,7 +379,7 @@ class FixedPointMapT final : public FixedPointMap {
     std::vector<Partial> part(chunks);
     pool_.run(chunks, [&](std::size_t c) {
       const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
-      accumulate(x, C, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law != nullptr, part[c]);
+      accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law != nullptr, part[c]);
     });
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
                     EDres = Eigen::MatrixXd::Zero(m, m);
@@ -401,12 +458,23 @@ class FixedPointMapT final : public FixedPointMap {
     return out;
   }
 
-  // The moments of T over the teacher groups [g0, g1) × the h rule (and their law nodes when
+  // A rule for the Gaussian part of h: nodes ξ of `stride` coordinates (h = mean + C ξ) and weights.
+  struct RuleView {
+    const std::vector<double>* xi;
+    const std::vector<double>* w;
+    int stride;
+    Eigen::MatrixXd C;  // m × stride
+  };
+
+  // The moments of T over the teacher groups [g0, g1) × the rule `r` (and their law nodes when
   // `write_law`), summed into `p`.
-  void accumulate(const Params& x, const Eigen::MatrixXd& C, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
+  void accumulate(const Params& x, const RuleView& r, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
                   double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1,
                   bool write_law, Partial& p) const {
     const int m = net_.width(), k = teacher_.k;
+    const std::vector<double>& xi = *r.xi;
+    const std::vector<double>& xi_w = *r.w;
+    const Eigen::MatrixXd& C = r.C;
     p.EuF = Eigen::MatrixXd::Zero(m, m);
     p.EzF = Eigen::MatrixXd::Zero(k, m);
     p.EDres = Eigen::MatrixXd::Zero(m, m);
@@ -421,15 +489,15 @@ class FixedPointMapT final : public FixedPointMap {
       const double wt = group.weight;
       Vec mean = Vec::Zero(m);
       for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
-      for (std::size_t s = 0; s < xi_w_.size(); ++s) {
-        const double w = wt * xi_w_[s];
+      for (std::size_t s = 0; s < xi_w.size(); ++s) {
+        const double w = wt * xi_w[s];
         if (w < opt_.node_weight_floor) {
           p.pruned_mass += w;
           continue;
         }
         h = mean;
         for (int j = 0; j < m; ++j)
-          for (int l = 0; l < m; ++l) h[j] += C(j, l) * xi_[s * m + l];
+          for (int l = 0; l < r.stride; ++l) h[j] += C(j, l) * xi[s * r.stride + l];
         double lval = 0.0;
         Vec ul = Vec::Zero(m);
         bool certified = false;
@@ -443,7 +511,7 @@ class FixedPointMapT final : public FixedPointMap {
         if (!positive_definite(Ginv + D)) p.nonconvex_mass += w;
         p.loss += w * lval;
         p.EuF.noalias() += w * (u * F.transpose());
-        for (int a = 0; a < k; ++a) p.EzF.row(a) += xi_w_[s] * group.weighted_z[a] * F.transpose();
+        for (int a = 0; a < k; ++a) p.EzF.row(a) += xi_w[s] * group.weighted_z[a] * F.transpose();
         // D (I + Γ D)^{-1}, symmetric by the push-through identity.
         const Mat IGD = I + Gamma * D;
         if constexpr (N == 1 || N == 2) {
@@ -453,7 +521,7 @@ class FixedPointMapT final : public FixedPointMap {
         }
         if (write_law) {
           for (const std::size_t t : group.members) {
-            p.w.push_back(teacher_.w[t] * xi_w_[s]);
+            p.w.push_back(teacher_.w[t] * xi_w[s]);
             p.y.push_back(y);
             p.u.insert(p.u.end(), u.data(), u.data() + m);
             p.z.insert(p.z.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
@@ -640,6 +708,9 @@ class FixedPointMapT final : public FixedPointMap {
   double delta_eff_;
   const FixedPointOptions& opt_;
   std::vector<double> xi_, xi_w_;
+  // Principal-axis rule (empty when not used): nodes (ξ, η) of m + 1 coordinates with their
+  // weights; axis_*: the same ξ with η = 0 (λ₂ = 0 to round-off).
+  std::vector<double> principal_x_, principal_w_, axis_x_, axis_w_;
   std::vector<bool> hard_;
   bool global_ = false;
   // Bounds for convex_on_sublevel_set: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
@@ -649,15 +720,15 @@ class FixedPointMapT final : public FixedPointMap {
 
 std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const TeacherGroups& groups, core::Parallel& pool,
                                         const Network& net, double delta, const FixedPointOptions& opt,
-                                        const GaussianRuleOptions& rule, bool global) {
+                                        const GaussianRuleOptions& rule, bool global, bool principal = false) {
   switch (net.width()) {
-    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, pool, net, delta, opt, rule, global);
-    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, pool, net, delta, opt, rule, global);
+    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
+    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
     // Fixed-size kernels for m = 3, 4 (the prox's Newton, the map's loop and its 4×4 pivoted
     // inverse were 20 %, 10 % and 8 % of a tanh m = 4 `nn` profile with the dynamic size).
-    case 3: return std::make_unique<FixedPointMapT<3>>(teacher, groups, pool, net, delta, opt, rule, global);
-    case 4: return std::make_unique<FixedPointMapT<4>>(teacher, groups, pool, net, delta, opt, rule, global);
-    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, pool, net, delta, opt, rule, global);
+    case 3: return std::make_unique<FixedPointMapT<3>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
+    case 4: return std::make_unique<FixedPointMapT<4>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
+    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
   }
 }
 
@@ -957,6 +1028,15 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
   return br;
 }
 
+// Whether Q − MᵀM is nearly one-dimensional: m ≥ 2 and λ₂ < ratio · λ₁ (FixedPointOptions::
+// principal_axis_ratio; ratio 0: never).
+bool nearly_one_dimensional(const Params& x, double ratio) {
+  if (x.m < 2 || !(ratio > 0)) return false;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - x.M.transpose() * x.M, Eigen::EigenvaluesOnly);
+  const Eigen::VectorXd lam = c.eigenvalues().cwiseMax(0.0);
+  return lam[x.m - 1] > 0 && lam[x.m - 2] < ratio * lam[x.m - 1];
+}
+
 Params params_of(const FixedPointBranch& b, int k, int m) {
   Params p;
   p.k = k;
@@ -1011,6 +1091,9 @@ void FixedPointOptions::validate(int k, int m) const {
   if (prox_max_iter < 1 || prox_max_iter > 1000) fail("prox_max_iter", "must be in 1..1000");
   if (!(prox_tol > 0 && prox_tol < 1e-3)) fail("prox_tol", "must be in (0, 1e-3)");
   if (!(node_weight_floor >= 0 && node_weight_floor <= 1e-10)) fail("node_weight_floor", "must be in [0, 1e-10]");
+  if (!(principal_axis_ratio >= 0 && principal_axis_ratio <= 0.1)) {
+    fail("principal_axis_ratio", "must be in [0, 0.1] (0: tensor rule only)");
+  }
   if (threads < 1 || threads > core::kMaxThreads) fail("threads", "must be in 1..64");
   if (start_scales.empty()) fail("start_scales", "needs at least one start");
   for (double s : start_scales) {
@@ -1111,10 +1194,21 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // residual has not halved over 20 (the polish) or kContinuationStallWindow (the continuation's
   // Anderson stages); both start within a small distance of their solution.
   std::unique_ptr<FixedPointMap> law_rule_map_storage;
-  auto law_rule_map = [&]() -> const FixedPointMap* {
+  // The law's rule is the principal-axis rule (FixedPointOptions::principal_axis_ratio) when the
+  // first point it integrates — the warm start (else the predictor) of a continuation, or the
+  // solution on the iteration rule that the polish starts from — has λ₂/λ₁ of Q − MᵀM below the
+  // ratio. The choice holds for the whole solve (continuation, quadrature error, polish, returned
+  // law): T stays one map. A switch of rule between two δ of a scan moves the solution by the
+  // rules' difference, which the continuation meets like a predictor error. (Choosing the rule per
+  // application of T instead, with the two rules mixed over λ₂/λ₁ ∈ [ratio/2, ratio] to keep T
+  // continuous, gave T a Jacobian term (T_tensor − T_principal)/(ratio/2) of order 1 where the
+  // rules differ by their quadrature error: tanh m = 2, z1 + z2², stalled at δ = 0.158 for minutes.)
+  std::optional<bool> law_principal;
+  auto law_rule_map = [&](const Params& first_point) -> const FixedPointMap* {
     if (!law_rule_map_storage) {
-      law_rule_map_storage =
-          make_map(teacher, groups, pool, net, delta, options, options.law_rule, options.prox_global_iteration);
+      law_principal = nearly_one_dimensional(first_point, options.principal_axis_ratio);
+      law_rule_map_storage = make_map(teacher, groups, pool, net, delta, options, options.law_rule,
+                                      options.prox_global_iteration, *law_principal);
     }
     return law_rule_map_storage.get();
   };
@@ -1134,9 +1228,12 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       coarser.hermite_points = (coarser.hermite_points > 0 ? coarser.hermite_points : default_u_points(m)) - 1;
       if (coarser.hermite_points < 2) return 0.0;
     }
-    if (!coarser_map) coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration);
     const Params x = params_of(b, k, m);
-    const MapOutput fine = law_rule_map()->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
+    const FixedPointMap* law_map = law_rule_map(x);
+    if (!coarser_map) {
+      coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration, *law_principal);
+    }
+    const MapOutput fine = law_map->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
     if (!fine.gamma_defined || !coarse.gamma_defined) return 0.0;
     result.law_quadrature_error = max_norm(fine.next.pack() - coarse.next.pack());
     return result.law_quadrature_error;
@@ -1163,7 +1260,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   if ((warm || predictor) && options.polish_on_law_rule && options.continuation_max_iter > 0 &&
       !options.cold_starts_with_warm) {
     FixedPointOptions copt = short_budget(options.continuation_max_iter, kContinuationStallWindow);
-    const FixedPointMap* law_map = law_rule_map();
+    const FixedPointMap* law_map = law_rule_map(params_of(warm ? *warm : *predictor, k, m));
     std::vector<std::pair<int, Params>> candidates;
     if (predictor) {
       Params p = params_of(*predictor, k, m);
@@ -1305,7 +1402,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // polish's point of lowest residual, with status success when it converged or is within the
   // rule's resolution.
   auto polish = [&](const FixedPointBranch& from) {
-    FixedPointBranch polished = solve_from(*law_rule_map(), params_of(from, k, m),
+    FixedPointBranch polished = solve_from(*law_rule_map(params_of(from, k, m)), params_of(from, k, m),
                                            short_budget(std::min(options.max_iter, options.polish_max_iter), 20),
                                            from.start, free);
     result.law_residual = polished.residual;
@@ -1384,11 +1481,14 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   result.branches.insert(result.branches.end(), failed.begin(), failed.end());
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
-    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true);
+    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true,
+                                  law_principal.value_or(nearly_one_dimensional(x, options.principal_axis_ratio)));
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
     result.pruned_mass = at_law.pruned_mass;
+    result.covariance_ratio = at_law.covariance_ratio;
+    result.principal_axis_rule = at_law.principal;
     if (!converged.empty() && converged.size() > 1) {
       result.law.description += "; " + std::to_string(converged.size()) + " distinct solutions, lowest risk taken";
     }

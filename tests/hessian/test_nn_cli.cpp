@@ -31,6 +31,7 @@ TEST_CASE("nn CLI rejects bad input with exit code 2 naming the option", "[hessi
       {base + "--loss logistic", "--loss"},
       {base + "--phase1 fixed-point", "ridge"},
       {base + "--phase1 fixed-point --ridge 0.05 --fp-weight-floor 1e-3", "--fp-weight-floor"},
+      {base + "--phase1 fixed-point --ridge 0.05 --fp-principal-ratio 0.5", "--fp-principal-ratio"},
       {base + "--phase1 fixed-point --ridge 0.05 --fp-tol 1", "--fp-tol"},
       {base + "--threads 0", "--threads"},
       {base + "--phase1 magic", "--phase1"},

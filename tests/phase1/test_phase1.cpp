@@ -179,6 +179,11 @@ TEST_CASE("fixed point rejects bad options", "[phase1][fixed-point]") {
     o.continuation_max_iter = bad == 0 ? -1 : bad;
     CHECK_THROWS_AS(phase1::solve_fixed_point(teacher, net, 2.0, o), InputError);
   }
+  for (double bad : {-1e-3, 0.2}) {
+    phase1::FixedPointOptions o = opt;
+    o.principal_axis_ratio = bad;
+    CHECK_THROWS_WITH(phase1::solve_fixed_point(teacher, net, 2.0, o), Catch::Contains("principal_axis_ratio"));
+  }
 }
 
 // Ridge regression (σ = He_1 = identity, m = 1, square loss) is convex with a unique minimiser
@@ -574,6 +579,7 @@ TEST_CASE("a stalled polish stops within its budget and is reported", "[phase1][
   phase1::FixedPointOptions opt;
   opt.ridge = 0.2;
   opt.hard = {0};
+  opt.principal_axis_ratio = 0.0;  // the 7⁴ tensor law rule under test (λ₂/λ₁ ≈ 2e-3 here)
   const auto r = phase1::solve_fixed_point(teacher, net, 2.4, opt);
   REQUIRE(r.status == Status::success);
   CHECK(r.polish_iterations <= opt.polish_max_iter);
@@ -598,6 +604,9 @@ TEST_CASE("a continuation on a law's rule without a fixed point is accepted with
   phase1::FixedPointOptions opt;
   opt.ridge = 0.2;
   opt.hard = {0};
+  // The mechanism under test is that of the 7⁴ tensor rule; with the default principal-axis rule
+  // (λ₂/λ₁ ≈ 2e-3 here) the law's rule would be 41 × 2⁴ nodes instead.
+  opt.principal_axis_ratio = 0.0;
   phase1::FixedPointOptions rule7 = opt, rule6 = opt;
   rule7.xi_points = phase1::default_u_points(4);
   rule6.xi_points = rule7.xi_points - 1;
@@ -623,6 +632,50 @@ TEST_CASE("a continuation on a law's rule without a fixed point is accepted with
   }
   // The continued points after the first are found by the resolution test (measured: all three).
   CHECK(resolution_limited >= 2);
+}
+
+// Where the neurons nearly coincide the Gaussian part of h is nearly one-dimensional and the law's
+// rule is the principal-axis rule (FixedPointOptions::principal_axis_ratio). tanh m = 2 with equal
+// second-layer weights, min(z², 4), ridge 0.2, δ = 0.3: λ₂/λ₁ of Q − MᵀM ≈ 1.1e-3. Second method:
+// the tensor Gauss–Hermite rules 33², 49², 63² with the principal-axis rule off. Their solutions
+// scatter by the quadrature error of the prox's switching set (measured: Q₁₂ over 4e-5, Γ₁₁ over
+// 1.4e-2, training loss over 5e-6); the principal-axis solution must lie within that scatter of the
+// finest tensor rule's (measured: 3e-6, 7e-4, 7e-7), with 4.4× fewer law nodes than 33².
+TEST_CASE("the principal-axis rule agrees with the tensor rules where the neurons nearly coincide",
+          "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.5, 0.5});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const double delta = 0.3;
+  const auto principal = phase1::solve_fixed_point(teacher, net, delta, opt);
+  REQUIRE(principal.status == Status::success);
+  CHECK(principal.law_consistent);
+  CHECK(principal.covariance_ratio < opt.principal_axis_ratio);
+  CHECK(principal.principal_axis_rule);
+  std::vector<phase1::FixedPointResult> tensor;
+  for (int points : {33, 49, 63}) {
+    phase1::FixedPointOptions t = opt;
+    t.principal_axis_ratio = 0.0;
+    t.law_rule.hermite_points = points;
+    tensor.push_back(phase1::solve_fixed_point(teacher, net, delta, t));
+    REQUIRE(tensor.back().status == Status::success);
+    CHECK_FALSE(tensor.back().principal_axis_rule);
+  }
+  CHECK(principal.law.size() * 4 < tensor.front().law.size());
+  auto field = [](const phase1::FixedPointResult& r, int which) {
+    const auto& b = r.branches[r.chosen];
+    return which == 0 ? b.Q[1] : which == 1 ? b.Gamma[0] : which == 2 ? b.Q[0] : b.train_loss;
+  };
+  for (int which = 0; which < 4; ++which) {
+    INFO("field " << which);
+    double scatter = 0.0;
+    for (const auto& a : tensor)
+      for (const auto& b : tensor) scatter = std::max(scatter, std::fabs(field(a, which) - field(b, which)));
+    CHECK(scatter > 0);
+    CHECK(std::fabs(field(principal, which) - field(tensor.back(), which)) <= scatter);
+  }
 }
 
 // A continuation that stalls on the law's rule above a tenth of its quadrature error q but within q

@@ -71,6 +71,17 @@ struct FixedPointOptions {
   // the sublevel set of the Newton-from-h point (then that point is the global minimiser; the bound
   // uses sup|σ''|, sup|σ'|, sup|σ| and |ℓ'|, fixed_point.cpp). Off: every start always runs.
   bool prox_convexity_certificate = true;
+  // Principal-axis rule for nearly coincident neurons (m ≥ 2, tensor Gauss–Hermite law rule): where
+  // the second-largest eigenvalue λ₂ of Q − MᵀM is below principal_axis_ratio times the largest λ₁
+  // (at the warm start of a continuation, else at the solution on the iteration rule), the law's
+  // rule for the Gaussian part of h is a 1-D Gauss–Hermite rule along the principal axis (41 nodes)
+  // times the 2^m sign vectors scaled by the square root of the rest of the covariance (exact mean,
+  // covariance and third moments; fourth moments off by O(λ₂²)), instead of the tensor rule (33² for
+  // m = 2, 7⁴ for m = 4): 41·2^m nodes, all of them resolving the one direction that matters.
+  // Measured (docs/nn.md, Numerics): tanh m = 4, fixed:1/4,…, min(z², 4) has λ₂/λ₁ ≤ 3e-3 at every δ
+  // (the four neurons nearly coincide) and the 7⁴ rule puts 7 nodes along the principal axis. The
+  // iteration rule (cold starts) stays the tensor rule. 0 disables; in [0, 0.1].
+  double principal_axis_ratio = 1e-2;
   std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
                                                        // s/√2 on the diagonal, and 0)
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
@@ -175,6 +186,10 @@ struct FixedPointResult {
   // Mass of the (teacher node × Gaussian node) pairs below FixedPointOptions::node_weight_floor,
   // left out of the returned law (whose weights are renormalised to 1).
   double pruned_mass = 0.0;
+  // λ₂/λ₁ of Q − MᵀM at the returned point (1 for m = 1), and whether the law's rule was the
+  // principal-axis rule (FixedPointOptions::principal_axis_ratio).
+  double covariance_ratio = 1.0;
+  bool principal_axis_rule = false;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
 };
