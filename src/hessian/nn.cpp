@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <cstdint>
-#include <limits>
 
 namespace deltacrit::hessian {
 

@@ -38,8 +38,15 @@ constexpr int kContinuationStallWindow = 10;
 // iteration from its best point converged in 7–17).
 constexpr int kBroydenRefreshColumns = 10;
 // Principal-axis rule (FixedPointOptions::principal_axis_ratio): where λ₂ ≤ this · λ₁ the small
-// directions are dropped (their 2^m nodes would coincide to round-off).
-constexpr double kPrincipalRankOne = 1e-15;
+// directions are dropped: their 2^m nodes lie within 1e-6 √λ₁ of each other and move the moments
+// by O(λ₂), below the tolerance of T. (The rank-one solutions of tanh m = 4 have λ₂/λ₁ ≈ 2e-14
+// after round-off, so a cut at 1e-15 kept all 16 copies of each node.)
+constexpr double kPrincipalRankOne = 1e-12;
+// λ₂/λ₁ from the ascending eigenvalues (clamped at 0) of Q − MᵀM; 1 for m = 1 or Q = MᵀM.
+double covariance_ratio(const Eigen::VectorXd& lam) {
+  const Eigen::Index m = lam.size();
+  return m >= 2 && lam[m - 1] > 0 ? lam[m - 2] / lam[m - 1] : 1.0;
+}
 
 // Small m×m matrices of the per-node work: fixed-size for m = 1, 2 (FixedPointMapT<N>, where
 // Eigen's closed-form 2×2 inverse and unrolled Cholesky replace its generic small-matrix kernels,
@@ -335,7 +342,7 @@ class FixedPointMapT final : public FixedPointMap {
     const Eigen::VectorXd lam = cov.eigenvalues().cwiseMax(0.0);  // ascending
     // The rule of this map: the principal-axis rule (when built) or the tensor rule, whose nodes ξ
     // the symmetric square root of Q − MᵀM maps to h − mean.
-    if (m >= 2 && lam[m - 1] > 0) out.covariance_ratio = lam[m - 2] / lam[m - 1];
+    out.covariance_ratio = covariance_ratio(lam);
     RuleView rule{&xi_, &xi_w_, m, Eigen::MatrixXd()};
     if (!principal_w_.empty() && lam[m - 1] > 0) {
       const bool rank_one = out.covariance_ratio <= kPrincipalRankOne;
@@ -1033,8 +1040,7 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
 bool nearly_one_dimensional(const Params& x, double ratio) {
   if (x.m < 2 || !(ratio > 0)) return false;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - x.M.transpose() * x.M, Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd lam = c.eigenvalues().cwiseMax(0.0);
-  return lam[x.m - 1] > 0 && lam[x.m - 2] < ratio * lam[x.m - 1];
+  return covariance_ratio(c.eigenvalues().cwiseMax(0.0)) < ratio;
 }
 
 Params params_of(const FixedPointBranch& b, int k, int m) {
