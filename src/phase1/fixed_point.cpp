@@ -265,21 +265,18 @@ class FixedPointMapT final : public FixedPointMap {
     GaussianRuleOptions axis;
     axis.composite_max_dim = 0;
     axis.hermite_points = std::max(2, default_u_points(1) + p - default_u_points(m));
-    std::vector<double> x1, w1, eta, ew;
-    gaussian_rule(1, 1.0, axis, x1, w1);
+    std::vector<double> eta, ew;
+    gaussian_rule(1, 1.0, axis, axis_x_, axis_w_);
     GaussianRuleOptions signs;
     signs.composite_max_dim = 0;
     signs.hermite_points = 2;
     gaussian_rule(m, 1.0, signs, eta, ew);  // nodes ±1, weights 2^{-m}
     if (has_equal_second_layer_weights(net_)) rotate_rule(m, eta);
-    for (std::size_t i = 0; i < w1.size(); ++i) {
-      axis_x_.push_back(x1[i]);
-      axis_x_.insert(axis_x_.end(), m, 0.0);
-      axis_w_.push_back(w1[i]);
+    for (std::size_t i = 0; i < axis_w_.size(); ++i) {
       for (std::size_t j = 0; j < ew.size(); ++j) {
-        principal_x_.push_back(x1[i]);
+        principal_x_.push_back(axis_x_[i]);
         principal_x_.insert(principal_x_.end(), eta.begin() + j * m, eta.begin() + (j + 1) * m);
-        principal_w_.push_back(w1[i] * ew[j]);
+        principal_w_.push_back(axis_w_[i] * ew[j]);
       }
     }
   }
@@ -346,8 +343,9 @@ class FixedPointMapT final : public FixedPointMap {
     RuleView rule{&xi_, &xi_w_, m, Eigen::MatrixXd()};
     if (!principal_w_.empty() && lam[m - 1] > 0) {
       const bool rank_one = out.covariance_ratio <= kPrincipalRankOne;
-      rule = RuleView{rank_one ? &axis_x_ : &principal_x_, rank_one ? &axis_w_ : &principal_w_, m + 1,
-                      Eigen::MatrixXd::Zero(m, m + 1)};
+      // Nodes (ξ, η) mapped by [√λ₁ v₁ | C_s]; rank one: ξ alone, mapped by √λ₁ v₁.
+      rule = RuleView{rank_one ? &axis_x_ : &principal_x_, rank_one ? &axis_w_ : &principal_w_, rank_one ? 1 : m + 1,
+                      Eigen::MatrixXd(m, rank_one ? 1 : m + 1)};
       rule.C.col(0) = std::sqrt(lam[m - 1]) * cov.eigenvectors().col(m - 1);
       if (!rank_one) {
         const Eigen::MatrixXd Vs = cov.eigenvectors().leftCols(m - 1);
@@ -716,7 +714,7 @@ class FixedPointMapT final : public FixedPointMap {
   const FixedPointOptions& opt_;
   std::vector<double> xi_, xi_w_;
   // Principal-axis rule (empty when not used): nodes (ξ, η) of m + 1 coordinates with their
-  // weights; axis_*: the same ξ with η = 0 (λ₂ = 0 to round-off).
+  // weights; axis_*: the 1-D rule of ξ alone (used where λ₂ = 0 to round-off).
   std::vector<double> principal_x_, principal_w_, axis_x_, axis_w_;
   std::vector<bool> hard_;
   bool global_ = false;
