@@ -852,8 +852,9 @@ void record_point(const Params& x, const MapOutput& t, double ridge, FixedPointB
 }
 
 // Damped iteration with Anderson acceleration (type II, Walker & Ni, SIAM J. Numer. Anal. 49
-// (2011)); falls back to the damped step and clears the history when the accelerated point is
-// not admissible. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
+// (2011)); an accelerated point outside Q − MᵀM ⪰ 0 is projected onto that cone, and where it is
+// still not admissible (Γ not positive definite) the damped step replaces it and the history is
+// cleared. Plain iteration slows down near thresholds (pitfall 9); Anderson mixing of the
 // last few residuals restores fast convergence for these low-dimensional maps.
 // After opt.newton_after steps without convergence the Newton phase (newton_polish) is tried once.
 // `stop_on_stall`: the stall test abandons the iteration whenever its best residual has not halved
@@ -951,6 +952,14 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
     }
     Params candidate = x;
     candidate.unpack(next);
+    // An accelerated point just outside Q − MᵀM ⪰ 0 is projected onto that cone (as Broyden's
+    // trial points are) rather than replaced by the damped step: where the solution lies on the
+    // cone's boundary (coincident neurons) the extrapolation overshoots it at every step, and the
+    // damped step with the history cleared converges at the damping's rate 1/2. Measured, cold
+    // starts at δ = 0.05: tanh m = 4, fixed:1/4,…, ridge 0.2, min(z², 4) (λ₂/λ₁ ≈ 1e-8): 28–31 →
+    // 10–14 applications of T per start; tanh m = 2, fixed:0.5,0.5, z1 + z2² (latent 2 hard):
+    // 23–34 → 17–25.
+    if (!admissible(candidate)) project_covariance(candidate);
     if (!admissible(candidate)) {
       candidate.unpack(xv + opt.damping * gv);
       dX.clear();
