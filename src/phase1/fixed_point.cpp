@@ -737,6 +737,33 @@ std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const Teach
   }
 }
 
+// A map that remembers T(x) (without a law) at every point it was applied to during one solve, so
+// that applying it again at the same point costs a lookup: the solvers hand on the point of lowest
+// residual they applied T at, and the next stage starts there (the Anderson stage after Broyden,
+// the second round of the resolution-limited continuation) or the quadrature-error estimate
+// evaluates T there. Keyed by the exact bits of (M, Q, Γ) (all entries: Q and Γ may be symmetric
+// only to round-off); T is deterministic (kMapChunks), so a hit returns what the application would.
+// Holds one solve's applications (at most a few hundred MapOutputs of size O(m²)).
+class MemoMap final : public FixedPointMap {
+ public:
+  explicit MemoMap(std::unique_ptr<FixedPointMap> inner) : inner_(std::move(inner)) {}
+  MapOutput apply(const Params& x, Law* law) const override {
+    if (law) return inner_->apply(x, law);
+    std::vector<double> key(x.M.data(), x.M.data() + x.M.size());
+    key.insert(key.end(), x.Q.data(), x.Q.data() + x.Q.size());
+    key.insert(key.end(), x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+    for (const auto& [k, out] : memo_) {
+      if (k == key) return out;
+    }
+    memo_.emplace_back(std::move(key), inner_->apply(x, nullptr));
+    return memo_.back().second;
+  }
+
+ private:
+  std::unique_ptr<FixedPointMap> inner_;
+  mutable std::vector<std::pair<std::vector<double>, MapOutput>> memo_;
+};
+
 double max_norm(const Eigen::VectorXd& v) { return v.size() ? v.lpNorm<Eigen::Infinity>() : 0.0; }
 
 // Forward-difference Jacobian of G(X) = T(X) − X over the free coordinates at x (G(x) = g given):
@@ -1220,8 +1247,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   auto law_rule_map = [&](const Params& first_point) -> const FixedPointMap* {
     if (!law_rule_map_storage) {
       law_principal = nearly_one_dimensional(first_point, options.principal_axis_ratio);
-      law_rule_map_storage = make_map(teacher, groups, pool, net, delta, options, options.law_rule,
-                                      options.prox_global_iteration, *law_principal);
+      law_rule_map_storage = std::make_unique<MemoMap>(make_map(teacher, groups, pool, net, delta, options, options.law_rule,
+                                                                options.prox_global_iteration, *law_principal));
     }
     return law_rule_map_storage.get();
   };
