@@ -360,6 +360,39 @@ void check_softplus_m2_converges(const std::vector<double>& a, const std::vector
 }
 }  // namespace
 
+// Cold starts that reach the solution of an earlier start stop there (solve_from's merge test) and
+// count as agreeing with it. Truth: each of those starts, run alone to the tolerance, converges to
+// that solution.
+TEST_CASE("cold starts that reach an earlier start's solution stop there", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.25, 0.25, 0.25, 0.25});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  opt.polish_on_law_rule = false;  // the solutions on the iteration rule are compared
+  const double delta = 0.05;
+  const auto all = phase1::solve_fixed_point(teacher, net, delta, opt);
+  REQUIRE(all.status == Status::success);
+  CHECK(all.merged_starts == 2);  // starts 2 and 3 of {0.3, 1, 2}
+  CHECK(all.unique);
+  CHECK(all.uniqueness_checked);
+  const auto& b = all.branches[all.chosen];
+  for (double scale : {1.0, 2.0}) {
+    CAPTURE(scale);
+    phase1::FixedPointOptions alone = opt;
+    alone.start_scales = {scale};
+    const auto r = phase1::solve_fixed_point(teacher, net, delta, alone);
+    REQUIRE(r.status == Status::success);
+    CHECK(r.merged_starts == 0);
+    const auto& c = r.branches[r.chosen];
+    for (std::size_t i = 0; i < b.Q.size(); ++i) {
+      CHECK(c.Q[i] == Approx(b.Q[i]).margin(1e-8));
+      CHECK(c.Gamma[i] == Approx(b.Gamma[i]).margin(1e-6));
+    }
+    CHECK(c.risk == Approx(b.risk).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("fixed point converges for softplus m = 2 near interpolation", "[phase1][fixed-point][validation]") {
   check_softplus_m2_converges({0.7, 0.4}, {1.4, 1.8, 2.0, 2.4});
 }

@@ -146,6 +146,9 @@ struct FixedPointResult {
   int chosen = -1;              // index into branches (0 when any start converged)
   bool unique = true;           // all converged starts agree (modulo neuron sign/permutation)
   bool uniqueness_checked = false;  // false when only the warm start was run
+  // Starts stopped early because they reached a solution found by an earlier start (within ten
+  // times their residual, once it was below 1e-6 (1 + ‖X‖∞)); they count as agreeing with it.
+  int merged_starts = 0;
   // The solution was continued directly on the law's rule from the predictor (1) or the warm
   // start (2); 0: found on the iteration rule (and then polished).
   int continued_from = 0;
