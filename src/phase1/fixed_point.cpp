@@ -41,6 +41,9 @@ constexpr int kBroydenRefreshColumns = 10;
 // below kMergeResidual (1 + ‖X‖∞) and that solution is within kMergeDistance times the residual.
 constexpr double kMergeResidual = 1e-6;
 constexpr double kMergeDistance = 10.0;
+// The projection onto Q − MᵀM ⪰ 0 (make_admissible) is not taken where it leaves no eigenvalue of
+// Q − MᵀM above this fraction of 1 + ‖Q‖.
+constexpr double kCollapsedCovariance = 1e-8;
 // Principal-axis rule (FixedPointOptions::principal_axis_ratio): where λ₂ ≤ this · λ₁ the small
 // directions are dropped: their 2^m nodes lie within 1e-6 √λ₁ of each other and move the moments
 // by O(λ₂), below the tolerance of T. (The rank-one solutions of tanh m = 4 have λ₂/λ₁ ≈ 2e-14
@@ -107,11 +110,30 @@ bool admissible(const Params& x) {
 // nearest point in Frobenius norm with the same M and Γ. Solutions can lie on that cone's boundary:
 // with equal second-layer weights the neurons may coincide, Q = q 11ᵀ of rank one (tanh m = 4,
 // fixed:1/4,…, ridge 0.2, min(z², 4), with M = 0 for δ ≥ 5), and a quasi-Newton step from a
-// nearby point then leaves the cone in the directions of its zero eigenvalues.
-void project_covariance(Params& x) {
+// nearby point then leaves the cone in the directions of its zero eigenvalues. Returns the largest
+// eigenvalue of Q − MᵀM after the projection (0: the covariance collapsed).
+double project_covariance(Params& x) {
   const Eigen::MatrixXd MtM = x.M.transpose() * x.M;
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> c(x.Q - MtM);
-  x.Q = MtM + c.eigenvectors() * c.eigenvalues().cwiseMax(0.0).asDiagonal() * c.eigenvectors().transpose();
+  const Eigen::VectorXd lam = c.eigenvalues().cwiseMax(0.0);
+  x.Q = MtM + c.eigenvectors() * lam.asDiagonal() * c.eigenvectors().transpose();
+  return lam.size() ? lam.maxCoeff() : 0.0;
+}
+
+// Makes p admissible by projecting Q − MᵀM onto the positive semidefinite cone where that is
+// needed and leaves some eigenvalue above kCollapsedCovariance (1 + ‖Q‖); returns whether p is
+// admissible (p unchanged otherwise). A collapsed covariance is not taken: with σ'(0) = 0, Q = 0
+// (M = 0) is an exact fixed point — the network at zero is stationary — and an iteration
+// projected onto it stays there (measured with Anderson: log cosh m = 1, ridge 0.05, min(z², 4),
+// δ = 0.05: two of the three cold starts ended at Q = 0, risk 1.040, against the minimum Q = 0.163,
+// risk 0.0041, that every start reaches without the projection).
+bool make_admissible(Params& p) {
+  if (admissible(p)) return true;
+  Params projected = p;
+  if (!(project_covariance(projected) > kCollapsedCovariance * (1.0 + projected.Q.norm()))) return false;
+  if (!admissible(projected)) return false;
+  p = projected;
+  return true;
 }
 
 struct MapOutput {
@@ -798,7 +820,7 @@ bool fd_jacobian(const FixedPointMap& map, const Params& x, const Eigen::VectorX
 // s = 1, 1/2, … (at most `tries` values, while evaluations < budget) and moves (x, xv, g, t,
 // residual) to the first admissible point where Γ is defined and ‖G‖∞ falls below `residual`.
 // A trial point whose Q − MᵀM is not positive semidefinite is projected onto that cone
-// (project_covariance) first. Returns the step factor accepted, or 0 when none was; the step
+// (make_admissible) first. Returns the step factor accepted, or 0 when none was; the step
 // actually taken is the change of xv (it differs from s·dx where the point was projected).
 double backtrack(const FixedPointMap& map, const Eigen::VectorXd& dx, const std::vector<int>& free, int tries,
                  int budget, int& evaluations, Params& x, Eigen::VectorXd& xv, Eigen::VectorXd& g, MapOutput& t,
@@ -811,8 +833,7 @@ double backtrack(const FixedPointMap& map, const Eigen::VectorXd& dx, const std:
     Params p = x;
     p.unpack(xt);
     if (!admissible(p)) {
-      project_covariance(p);
-      if (!admissible(p)) continue;
+      if (!make_admissible(p)) continue;
       xt = p.pack();
     }
     MapOutput tt = map.apply(p, nullptr);
@@ -1007,9 +1028,9 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
     // damped step with the history cleared converges at the damping's rate 1/2. Measured, cold
     // starts at δ = 0.05: tanh m = 4, fixed:1/4,…, ridge 0.2, min(z², 4) (λ₂/λ₁ ≈ 1e-8): 28–31 →
     // 10–14 applications of T per start; tanh m = 2, fixed:0.5,0.5, z1 + z2² (latent 2 hard):
-    // 23–34 → 17–25.
-    if (!admissible(candidate)) project_covariance(candidate);
-    if (!admissible(candidate)) {
+    // 23–34 → 17–25. Not where the projection collapses the covariance (make_admissible; for
+    // m = 1 always).
+    if (!make_admissible(candidate)) {
       candidate.unpack(xv + opt.damping * gv);
       dX.clear();
       dG.clear();

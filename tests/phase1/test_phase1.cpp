@@ -393,6 +393,36 @@ TEST_CASE("cold starts that reach an earlier start's solution stop there", "[pha
   }
 }
 
+// With σ'(0) = 0 the network at zero is stationary: Q = 0, M = 0 is an exact fixed point of T. A
+// projection of Anderson's (or Broyden's) trial points onto Q − MᵀM ⪰ 0 that collapses the
+// covariance would put the iteration on it for good (measured: two of the three cold starts at
+// δ = 0.05 ended at Q = 0, risk 1.040, when it was taken). Truth: the plain damped iteration
+// (no extrapolation, no projection) from every start.
+TEST_CASE("cold starts are not projected onto the stationary point at zero", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.05;
+  opt.hard = {0};
+  const double delta = 0.05;
+  const auto r = phase1::solve_fixed_point(teacher, net, delta, opt);
+  REQUIRE(r.status == Status::success);
+  CHECK(r.unique);
+  phase1::FixedPointOptions plain = opt;
+  plain.anderson = 0;
+  for (double scale : opt.start_scales) {
+    CAPTURE(scale);
+    plain.start_scales = {scale};
+    const auto p = phase1::solve_fixed_point(teacher, net, delta, plain);
+    REQUIRE(p.status == Status::success);
+    const auto& a = r.branches[r.chosen];
+    const auto& b = p.branches[p.chosen];
+    CHECK(b.Q[0] > 0.1);
+    CHECK(a.Q[0] == Approx(b.Q[0]).margin(1e-8));
+    CHECK(a.risk == Approx(b.risk).epsilon(1e-8));
+  }
+}
+
 TEST_CASE("fixed point converges for softplus m = 2 near interpolation", "[phase1][fixed-point][validation]") {
   check_softplus_m2_converges({0.7, 0.4}, {1.4, 1.8, 2.0, 2.4});
 }
