@@ -918,7 +918,7 @@ void record_point(const Params& x, const MapOutput& t, double ridge, FixedPointB
 // start is then heading for it, and the remaining iterations would only confirm what
 // same_solution would find (its tolerances, 1e-6 on the spectrum of Q, are of the same size).
 // Measured, cold starts at δ = 0.05, tanh m = 2, fixed:0.5,0.5, z1 + z2² (latent 2 hard): starts
-// 2–6 stop at 7–12 applications of T instead of 17–25.
+// 2–6 stop at 9–10 applications of T instead of 17–25.
 FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt, int start,
                             const std::vector<int>& free, bool stop_on_stall = false,
                             const std::vector<Eigen::VectorXd>* known = nullptr, int* merged_into = nullptr) {
@@ -1457,18 +1457,18 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     if (!converged.empty()) result.law_residual = converged.front().residual;
   }
   bool cold_run = false;
-  std::vector<Eigen::VectorXd> known;  // the solutions of the starts so far, packed
+  std::vector<Eigen::VectorXd> start_solutions;  // the solutions of the starts so far, packed
   for (std::size_t s = 0; s < starts.size() && !result.continued_from; ++s) {
     if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
     cold_run = cold_run || !warm || s > 0;
     int merged_into = -1;
-    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s), free, false, &known, &merged_into);
+    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s), free, false, &start_solutions, &merged_into);
     if (merged_into >= 0) {
       ++result.merged_starts;
       continue;
     }
     if (br.status == Status::success) {
-      known.push_back(params_of(br, k, m).pack());
+      start_solutions.push_back(params_of(br, k, m).pack());
       bool known = false;
       for (const auto& c : converged) known = known || same_solution(c, br, k, m);
       if (!known) converged.push_back(br);
