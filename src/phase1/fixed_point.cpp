@@ -1571,8 +1571,10 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   result.branches.insert(result.branches.end(), failed.begin(), failed.end());
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
-    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true,
-                                  law_principal.value_or(nearly_one_dimensional(x, options.principal_axis_ratio)));
+    // The rule the solve used; nearly_one_dimensional only where no law's-rule map was built (its
+    // eigen-decomposition would otherwise run for nothing: value_or evaluates its argument).
+    const bool principal = law_principal ? *law_principal : nearly_one_dimensional(x, options.principal_axis_ratio);
+    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, principal);
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
