@@ -45,9 +45,9 @@ constexpr double kMergeDistance = 10.0;
 // Q − MᵀM above this fraction of 1 + ‖Q‖.
 constexpr double kCollapsedCovariance = 1e-8;
 // Principal-axis rule (FixedPointOptions::principal_axis_ratio): where λ₂ ≤ this · λ₁ the small
-// directions are dropped: their 2^m nodes lie within 1e-6 √λ₁ of each other and move the moments
+// directions are dropped: their nodes lie within 1e-6 √λ₁ of each other and move the moments
 // by O(λ₂), below the tolerance of T. (The rank-one solutions of tanh m = 4 have λ₂/λ₁ ≈ 2e-14
-// after round-off, so a cut at 1e-15 kept all 16 copies of each node.)
+// after round-off, so a cut at 1e-15 kept all 16 sign-vector copies of each node.)
 constexpr double kPrincipalRankOne = 1e-12;
 // λ₂/λ₁ from the ascending eigenvalues (clamped at 0) of Q − MᵀM; 1 for m = 1 or Q = MᵀM.
 double covariance_ratio(const Eigen::VectorXd& lam) {
@@ -279,11 +279,16 @@ class FixedPointMapT final : public FixedPointMap {
   // The principal-axis rule (FixedPointOptions::principal_axis_ratio): nodes (ξ, η) with ξ from the
   // 1-D Gauss–Hermite rule of default_u_points(1) + (p − default_u_points(m)) nodes, p the tensor
   // rule's nodes per axis (41 for the law's rule, 40 for its coarser copy, 38 for the iteration
-  // rule of m = 4: every refinement of the tensor rule refines the principal axis alike), and η the
-  // 2^m sign vectors (±1, …, ±1) (rotated like the tensor rule for equal second-layer weights, so
-  // that no node lies on the planes h_i = h_j), weight 2^{-m} each. h = mean + √λ₁ v₁ ξ + C_s η with
-  // C_s = (Q − MᵀM − λ₁v₁v₁ᵀ)^{1/2}: its mean, covariance and third moments are those of
-  // N(mean, Q − MᵀM); the fourth moments differ by O(λ₂²). Not built for composite tensor rules.
+  // rule of m = 4: every refinement of the tensor rule refines the principal axis alike), and η
+  // from a rule for N(0, I_m) with E η = 0, E ηηᵀ = I and vanishing third moments: for m = 2 the
+  // 2^m sign vectors (±1, ±1), weight 1/4 each; for m ≥ 3 the cross-polytope ±√m e_i, weight
+  // 1/(2m) each (2m nodes instead of 2^m: tanh m = 4 `--find` 10–12 → 8–9 s; test "the
+  // principal-axis rule for m = 3 agrees with the tensor rules"). Either is rotated like the
+  // tensor rule for equal second-layer weights, so that no node lies on the planes h_i = h_j.
+  // h = mean + √λ₁ v₁ ξ + C_s η with C_s = (Q − MᵀM − λ₁v₁v₁ᵀ)^{1/2} (the symmetric root: the rule
+  // does not depend on the choice of eigenvectors within a degenerate small eigenspace, so T stays
+  // continuous there): its mean, covariance and third moments are those of N(mean, Q − MᵀM); the
+  // fourth moments differ by O(λ₂²). Not built for composite tensor rules.
   void build_principal_rule(const GaussianRuleOptions& rule) {
     const int m = net_.width();
     if (m < 2 || m <= rule.composite_max_dim) return;
@@ -293,10 +298,19 @@ class FixedPointMapT final : public FixedPointMap {
     axis.hermite_points = std::max(2, default_u_points(1) + p - default_u_points(m));
     std::vector<double> eta, ew;
     gaussian_rule(1, 1.0, axis, axis_x_, axis_w_);
-    GaussianRuleOptions signs;
-    signs.composite_max_dim = 0;
-    signs.hermite_points = 2;
-    gaussian_rule(m, 1.0, signs, eta, ew);  // nodes ±1, weights 2^{-m}
+    if (m <= 2) {
+      GaussianRuleOptions signs;
+      signs.composite_max_dim = 0;
+      signs.hermite_points = 2;
+      gaussian_rule(m, 1.0, signs, eta, ew);  // nodes ±1, weights 2^{-m}
+    } else {
+      eta.assign(static_cast<std::size_t>(2 * m * m), 0.0);
+      ew.assign(static_cast<std::size_t>(2 * m), 1.0 / (2.0 * m));
+      for (int i = 0; i < m; ++i) {
+        eta[static_cast<std::size_t>((2 * i) * m + i)] = std::sqrt(static_cast<double>(m));
+        eta[static_cast<std::size_t>((2 * i + 1) * m + i)] = -std::sqrt(static_cast<double>(m));
+      }
+    }
     if (has_equal_second_layer_weights(net_)) rotate_rule(m, eta);
     for (std::size_t i = 0; i < axis_w_.size(); ++i) {
       for (std::size_t j = 0; j < ew.size(); ++j) {

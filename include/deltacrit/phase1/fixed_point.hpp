@@ -75,9 +75,10 @@ struct FixedPointOptions {
   // the second-largest eigenvalue λ₂ of Q − MᵀM is below principal_axis_ratio times the largest λ₁
   // (at the warm start of a continuation, else at the solution on the iteration rule), the law's
   // rule for the Gaussian part of h is a 1-D Gauss–Hermite rule along the principal axis (41 nodes)
-  // times the 2^m sign vectors scaled by the square root of the rest of the covariance (exact mean,
-  // covariance and third moments; fourth moments off by O(λ₂²)), instead of the tensor rule (33² for
-  // m = 2, 7⁴ for m = 4): 41·2^m nodes, all of them resolving the one direction that matters.
+  // times a small rule scaled by the square root of the rest of the covariance — the 4 sign vectors
+  // (±1, ±1) for m = 2, the 2m nodes ±√m e_i for m ≥ 3 (exact mean, covariance and third moments;
+  // fourth moments off by O(λ₂²)) — instead of the tensor rule (33² for m = 2, 7⁴ for m = 4): 164
+  // nodes for m = 2, 328 for m = 4, all of them resolving the one direction that matters.
   // Measured (docs/nn.md, Numerics): tanh m = 4, fixed:1/4,…, min(z², 4) has λ₂/λ₁ ≤ 3e-3 at every δ
   // (the four neurons nearly coincide) and the 7⁴ rule puts 7 nodes along the principal axis. The
   // iteration rule (cold starts) stays the tensor rule. 0 disables; in [0, 0.1].
