@@ -618,9 +618,9 @@ const CommandRegistration registration{
                      "Fixed point: leave out (teacher, h) node pairs of joint weight below this, in [0, 1e-10] "
                      "(default 1e-14; 0 keeps every node)");
       sub.add_option("--fp-principal-ratio", args->fp_principal_ratio,
-                     "Fixed point, m >= 2: integrate h along its principal axis (41 nodes x 4 sign vectors for m = 2, x 2m cross-polytope nodes for m >= 3) where the second "
-                     "eigenvalue of Q - M^T M is below this fraction of the first, in [0, 0.1] (default 0.01; 0: "
-                     "tensor rule only)");
+                     "Fixed point, m >= 2: integrate h along its principal axis (41 nodes x 4 sign vectors for "
+                     "m = 2, x 2m cross-polytope nodes for m >= 3) where the second eigenvalue of Q - M^T M is "
+                     "below this fraction of the first, in [0, 0.1] (default 0.01; 0: tensor rule only)");
       add_format_option(sub, args->format, true);
       sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
       sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");

@@ -282,10 +282,10 @@ class FixedPointMapT final : public FixedPointMap {
   // rule of m = 4: every refinement of the tensor rule refines the principal axis alike), and η
   // from a rule for N(0, I_m) with E η = 0, E ηηᵀ = I and vanishing third moments: for m = 2 the
   // 2^m sign vectors (±1, ±1), weight 1/4 each; for m ≥ 3 the cross-polytope ±√m e_i, weight
-  // 1/(2m) each (2m nodes instead of 2^m: tanh m = 4 `--find` 10–12 → 8–9 s; test "the
-  // principal-axis rule for m = 3 agrees with the tensor rules"). Either is rotated like the
-  // tensor rule for equal second-layer weights, so that no node lies on the planes h_i = h_j.
-  // h = mean + √λ₁ v₁ ξ + C_s η with C_s = (Q − MᵀM − λ₁v₁v₁ᵀ)^{1/2} (the symmetric root: the rule
+  // 1/(2m) each (2m nodes instead of 2^m: tanh m = 4 `bench_nn` 8.7–9.5 → 6.3–7.5 s,
+  // docs/performance.md, session 10; test "the principal-axis rule for m = 3 agrees with the
+  // tensor rules"). Either is rotated like the tensor rule for equal second-layer weights, so
+  // that no node lies on the planes h_i = h_j. h = mean + √λ₁ v₁ ξ + C_s η with C_s = (Q − MᵀM − λ₁v₁v₁ᵀ)^{1/2} (the symmetric root: the rule
   // does not depend on the choice of eigenvectors within a degenerate small eigenspace, so T stays
   // continuous there): its mean, covariance and third moments are those of N(mean, Q − MᵀM); the
   // fourth moments differ by O(λ₂²). Not built for composite tensor rules.
