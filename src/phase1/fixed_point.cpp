@@ -1231,8 +1231,28 @@ FixedPointBranch continuation_predictor(const std::vector<std::pair<double, cons
     }
   };
   mix(p.M, &FixedPointBranch::M);
-  mix(p.Q, &FixedPointBranch::Q);
   mix(p.Gamma, &FixedPointBranch::Gamma);
+  // Q through the symmetric square root of Q − MᵀM (comment in fixed_point.hpp).
+  const int m = static_cast<int>(std::lround(std::sqrt(static_cast<double>(p.Q.size()))));
+  if (m < 1 || static_cast<std::size_t>(m) * m != p.Q.size() || p.Gamma.size() != p.Q.size() || p.M.size() % m != 0) {
+    throw InputError("points", "continuation_predictor: Q and Gamma must be m x m and M k x m");
+  }
+  const int k = static_cast<int>(p.M.size()) / m;
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  Eigen::MatrixXd S = Eigen::MatrixXd::Zero(m, m);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const FixedPointBranch& b = *points[i].second;
+    const Eigen::MatrixXd Qi = Eigen::Map<const Eigen::MatrixXd>(b.Q.data(), m, m);
+    const Eigen::MatrixXd Mi = Eigen::Map<const RowMajor>(b.M.data(), k, m);
+    const Eigen::MatrixXd C = Qi - Mi.transpose() * Mi;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (C + C.transpose()));
+    S += weight[i] * (es.eigenvectors() * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
+                      es.eigenvectors().transpose());
+  }
+  const Eigen::MatrixXd M = Eigen::Map<const RowMajor>(p.M.data(), k, m);
+  const Eigen::MatrixXd Q = M.transpose() * M + S * S;
+  for (int j = 0; j < m; ++j)
+    for (int l = 0; l < m; ++l) p.Q[static_cast<std::size_t>(l * m + j)] = 0.5 * (Q(j, l) + Q(l, j));
   p.status = Status::not_computed;
   return p;
 }

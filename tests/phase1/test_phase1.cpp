@@ -500,22 +500,31 @@ TEST_CASE("fixed point converges for a network with equal second-layer weights",
   check_softplus_m2_converges({0.5, 0.5}, {1.0, 2.0, 3.0});
 }
 
-// continuation_predictor is the polynomial in t = 1/δ through two or three solutions: fields that
-// are a line (two points) or a parabola (three points) in 1/δ are reproduced exactly at any δ,
-// inside the points and beyond them (closed forms).
+// continuation_predictor is the polynomial in t = 1/δ through two or three solutions in the
+// coordinates (M, R, Γ), R = (Q − MᵀM)^{1/2}: solutions whose M, R, Γ are a line (two points) or a
+// parabola (three points) in 1/δ are reproduced exactly at any δ, inside the points and beyond
+// them (closed forms; R positive definite at the points δ = 2, 3, 5, so that it is the root
+// the predictor takes; Q = MᵀM + R² also where the extrapolated R is not).
 TEST_CASE("continuation predictor is the polynomial in 1/delta through the solutions", "[phase1][fixed-point]") {
-  // Each field e of the solution at δ is c0[e] + c1[e]/δ + c2[e]/δ².
-  const std::vector<double> c0 = {0.0, 1.0, 2.0, 0.5, 0.5, 1.0, 1.0, 0.0, 0.0, 3.0};
-  const std::vector<double> c1 = {0.0, -2.0, 0.3, 0.1, 0.1, -0.7, 4.0, 0.2, 0.2, 1.5};
-  const std::vector<double> c2 = {0.0, 0.5, -1.0, 0.2, 0.2, 0.3, -0.6, 0.1, 0.1, 0.4};
-  auto solution = [&](double delta, bool quadratic) {
-    phase1::FixedPointBranch b;
+  // Each field e of (M, R, Γ) at δ is c0[e] + c1[e]/δ + c2[e]/δ²; k = 1, m = 2.
+  const std::vector<double> c0 = {0.0, 1.0, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0, 0.0, 3.0};
+  const std::vector<double> c1 = {0.0, -2.0, 0.1, 0.1, 0.1, -0.7, 4.0, 0.2, 0.2, 1.5};
+  const std::vector<double> c2 = {0.0, 0.5, 0.2, 0.1, 0.1, 0.3, -0.6, 0.1, 0.1, 0.4};
+  auto fields = [&](double delta, bool quadratic) {
     std::vector<double> v(c0.size());
     for (std::size_t e = 0; e < v.size(); ++e) {
       v[e] = c0[e] + c1[e] / delta + (quadratic ? c2[e] / (delta * delta) : 0.0);
     }
+    return v;
+  };
+  auto solution = [&](double delta, bool quadratic) {
+    phase1::FixedPointBranch b;
+    const std::vector<double> v = fields(delta, quadratic);
     b.M.assign(v.begin(), v.begin() + 2);
-    b.Q.assign(v.begin() + 2, v.begin() + 6);
+    const Eigen::Matrix2d R = Eigen::Map<const Eigen::Matrix2d>(v.data() + 2);
+    const Eigen::RowVector2d M(v[0], v[1]);
+    const Eigen::Matrix2d Q = M.transpose() * M + R * R;
+    b.Q.assign(Q.data(), Q.data() + 4);
     b.Gamma.assign(v.begin() + 6, v.end());
     return b;
   };
@@ -523,15 +532,29 @@ TEST_CASE("continuation predictor is the polynomial in 1/delta through the solut
     const auto expected = solution(delta, quadratic);
     for (std::size_t e = 0; e < 2; ++e) CHECK(p.M[e] == Approx(expected.M[e]).margin(1e-13));
     for (std::size_t e = 0; e < 4; ++e) {
-      CHECK(p.Q[e] == Approx(expected.Q[e]).margin(1e-13));
+      CHECK(p.Q[e] == Approx(expected.Q[e]).margin(1e-12));
       CHECK(p.Gamma[e] == Approx(expected.Gamma[e]).margin(1e-13));
     }
   };
   for (const bool quadratic : {false, true}) {
+    for (const double d : {2.0, 3.0, 5.0}) {
+      const std::vector<double> v = fields(d, quadratic);
+      const Eigen::Matrix2d R = Eigen::Map<const Eigen::Matrix2d>(v.data() + 2);
+      REQUIRE(R.determinant() > 0);
+      REQUIRE(R.trace() > 0);
+    }
     const auto a = solution(2.0, quadratic), b = solution(3.0, quadratic), c = solution(5.0, quadratic);
     std::vector<std::pair<double, const phase1::FixedPointBranch*>> points = {{3.0, &b}, {2.0, &a}};
     if (quadratic) points.emplace_back(5.0, &c);
     for (const double delta : {2.0, 2.5, 3.0, 4.0, 7.0, 0.5}) check_at(phase1::continuation_predictor(points, delta), delta, quadratic);
+  }
+  // Q itself is not a polynomial in 1/δ here: the predictor through Q would miss it (the test of
+  // the R coordinates can fail). At δ = 7 the line through δ = 2, 3 in Q misses Q₁₁ by more than
+  // the tolerance above.
+  {
+    const auto a = solution(2.0, false), b = solution(3.0, false);
+    const double w2 = (1.0 / 7 - 1.0 / 3) / (1.0 / 2 - 1.0 / 3), w3 = 1.0 - w2;
+    CHECK(std::fabs(w2 * a.Q[0] + w3 * b.Q[0] - solution(7.0, false).Q[0]) > 1e-3);
   }
   // Two points do not reproduce a parabola (the test can fail): at δ = 7 the line through δ = 2, 3
   // misses c2 (1/49 − …) by more than the tolerance above.
@@ -544,6 +567,9 @@ TEST_CASE("continuation predictor is the polynomial in 1/delta through the solut
   auto short_b = b;
   short_b.Q.pop_back();
   CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &a}, {3.0, &short_b}}, 4.0), InputError);
+  auto short_a = a;
+  short_a.Q.pop_back();
+  CHECK_THROWS_AS(phase1::continuation_predictor({{2.0, &short_a}, {3.0, &short_b}}, 4.0), InputError);
 }
 
 // Continuation in δ (Broyden on the law's rule from a nearby solution or the continuation predictor)

@@ -207,14 +207,20 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
                                    const FixedPointBranch* warm = nullptr,
                                    const FixedPointBranch* predictor = nullptr);
 
-// Predictor of a continuation in δ: the polynomial in t = 1/δ through the (M, Q, Γ) of two or three
+// Predictor of a continuation in δ: the polynomial in t = 1/δ through the (M, R, Γ) of two or three
 // solutions (`points`: pairs (δ_i, solution), distinct δ_i > 0), evaluated at δ — the secant (two
-// points) or the parabola (three). In 1/δ because the solution is smooth there at both ends of the
+// points) or the parabola (three) — with R = (Q − MᵀM)^{1/2} the symmetric positive semidefinite
+// root (negative eigenvalues of Q − MᵀM, round-off, taken as 0); the predicted Q is MᵀM + R².
+// In 1/δ because the solution is smooth there at both ends of the
 // scan: Γ = S(0)/δ with S(0) = O(1), and (M, Q) tend to the population minimiser with corrections in
 // 1/δ. Measured on the solutions along `nn --find` (the bench's fixed-point cases log cosh m = 1,
 // softplus m = 2, tanh m = 4, tanh m = 1 with k = 2): the secant in 1/δ is 10–250× closer to the
 // next scan point's solution than the secant in log δ at δ ≤ 0.5, and 2–400× (growing with δ) for
-// δ ≥ 5; docs/nn.md (Numerics). Other fields are the first point's.
+// δ ≥ 5; docs/nn.md (Numerics). Through R rather than Q because T depends on (M, R, Γ) smoothly
+// (h = Mᵀz + R ξ) where Q − MᵀM is nearly singular and its small eigenvalues grow fast (tanh
+// m = 4: λ₂/λ₁ from 1e-9 to 2e-4 over δ = 0.07–0.34), and because the predicted point is then
+// admissible (Q − MᵀM ⪰ 0) by construction: tanh m = 4 `--find` 465 → 383 applications of T
+// (δ = 0.23: 65 → 7), docs/nn.md (Numerics, session 10). Other fields are the first point's.
 FixedPointBranch continuation_predictor(const std::vector<std::pair<double, const FixedPointBranch*>>& points,
                                         double delta);
 
