@@ -35,7 +35,12 @@ constexpr int kContinuationStallWindow = 10;
 // coordinate) only up to this many free coordinates; with more, the refresh costs more than the
 // Anderson fallback (measured for tanh m = 4, fixed:1/4,…, 20 free coordinates, along `nn --find`
 // at δ = 0.07–0.16: a failed Broyden run with its refresh cost 29 applications, the Anderson
-// iteration from its best point converged in 7–17).
+// iteration from its best point converged in 7–17). With more, a continuation without a carried
+// Jacobian does not compute one by differences either: Broyden starts from J = −I (the first step
+// is the plain iteration) and its rank-one updates learn J along the path (tanh m = 4, fixed:1/4,…,
+// along `nn --find`: 356 → 290 local applications of T, e.g. δ = 0.073, 0.108, 0.158: 37, 40, 28 →
+// 7, 6, 8; docs/nn.md, Numerics, session 10). For n ≤ 10 the differences stay: with −I for every
+// n, tanh m = 1, k = 2 (n = 3) lost the continuation at δ = 0.5 (session 9: 323 → 392).
 constexpr int kBroydenRefreshColumns = 10;
 // A cold start merges into a solution found by an earlier start (solve_from) once its residual is
 // below kMergeResidual (1 + ‖X‖∞) and that solution is within kMergeDistance times the residual.
@@ -1072,9 +1077,9 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
 // Continuation by Broyden's method on G(X) = T(X) − X over the free coordinates (C. G. Broyden,
 // Math. Comp. 19 (1965), the "good" rank-one update J ← J + (Δg − J s) sᵀ / sᵀs). From the
 // solution at a nearby δ (or the continuation predictor) the residual is small and the Jacobian of G
-// there (`J`, carried from δ to δ; computed by forward differences when empty or of another
-// size) is close to the one here, so the quasi-Newton steps converge superlinearly where the
-// damped Anderson iteration needs 9–20 applications of T (measured along `nn --find`, softplus
+// there (`J`, carried from δ to δ; when empty or of another size: computed by forward differences
+// for at most kBroydenRefreshColumns free coordinates, −I beyond) is close to the one here, so the
+// quasi-Newton steps converge superlinearly where the damped Anderson iteration needs 9–20 applications of T (measured along `nn --find`, softplus
 // m = 2; docs/nn.md, Numerics). A step that does not decrease ‖G‖∞ is halved up to three times;
 // then the Jacobian is recomputed once by differences (only for at most kBroydenRefreshColumns
 // free coordinates), and a second failure returns not_converged (the caller falls back to the
@@ -1092,8 +1097,12 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
   br.residual = g.allFinite() ? max_norm(g) : std::numeric_limits<double>::infinity();
   bool fresh = false;
   if (t.gamma_defined && std::isfinite(br.residual) && (J.rows() != n || J.cols() != n || !J.allFinite())) {
-    if (!fd_jacobian(map, x, g, free, J, evaluations)) J.resize(0, 0);
-    fresh = true;
+    if (n > kBroydenRefreshColumns) {
+      J = -Eigen::MatrixXd::Identity(n, n);  // G's Jacobian where T is flat: the first step is x ← T(x)
+    } else {
+      if (!fd_jacobian(map, x, g, free, J, evaluations)) J.resize(0, 0);
+      fresh = true;
+    }
   }
   while (t.gamma_defined && std::isfinite(br.residual) && J.rows() == n) {
     if (br.residual <= opt.tol * (1.0 + max_norm(xv))) {

@@ -632,6 +632,37 @@ TEST_CASE("continuation in delta reaches the cold solution for softplus m = 2", 
   check_continuation("softplus", {0.7, 0.4}, 0.2, rule, 1.8, 1.9, 2.0);
 }
 
+// A continuation with more than ten free coordinates and no carried Jacobian starts Broyden from
+// J = −I instead of n applications of T for a difference Jacobian (fixed_point.cpp,
+// kBroydenRefreshColumns). tanh m = 4, fixed:1/4,…, ridge 0.2 (n = 20), from the solution at
+// δ = 0.05 to δ = 0.0734 (the second scan point, where only the warm start exists): measured 7
+// applications of T (31 with the difference Jacobian). Second route: the cold solve at 0.0734
+// (measured: Q to 7e-10, Γ ≈ 60 to 2.5e-6, training loss to 2e-12 either way).
+TEST_CASE("a continuation with more than ten free coordinates needs no difference Jacobian", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {0.25, 0.25, 0.25, 0.25});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const auto r0 = phase1::solve_fixed_point(teacher, net, 0.05, opt);
+  REQUIRE(r0.status == Status::success);
+  const auto warm = phase1::solve_fixed_point(teacher, net, 0.0734, opt, &r0.branches[r0.chosen]);
+  const auto cold = phase1::solve_fixed_point(teacher, net, 0.0734, opt);
+  REQUIRE(warm.status == Status::success);
+  REQUIRE(cold.status == Status::success);
+  CHECK(warm.continued_from == 2);
+  CHECK(warm.law_consistent);
+  const auto& b = warm.branches[warm.chosen];
+  const auto& c = cold.branches[cold.chosen];
+  CHECK(b.iterations < 20);  // fewer applications of T than the difference Jacobian alone
+  CHECK(b.jacobian.size() == 400);  // the updated estimate is carried to the next δ
+  for (std::size_t i = 0; i < b.Q.size(); ++i) {
+    CHECK(b.Q[i] == Approx(c.Q[i]).margin(1e-8));
+    CHECK(b.Gamma[i] == Approx(c.Gamma[i]).margin(1e-5));
+  }
+  CHECK(b.train_loss == Approx(c.train_loss).margin(1e-10));
+}
+
 // With equal second-layer weights the neurons of tanh m = 4 coincide for δ ≳ 5: Q = q 11ᵀ has rank
 // one and the solution lies on the boundary of the admissible set Q − MᵀM ⪰ 0, which Broyden's
 // steps leave (they are projected back onto it, fixed_point.cpp; without the projection every
