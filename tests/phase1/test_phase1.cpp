@@ -632,6 +632,31 @@ TEST_CASE("continuation in delta reaches the cold solution for softplus m = 2", 
   check_continuation("softplus", {0.7, 0.4}, 0.2, rule, 1.8, 1.9, 2.0);
 }
 
+// The global prox's extra Newton starts stop once they come within 1e-3 of the best minimiser found
+// so far (FixedPointOptions::prox_stop_at_known_minimiser). Second route: the same solve with every
+// start run to its end. softplus m = 2 (the bench case, fixed:0.7,0.4, ridge 0.2) at δ = 1.5, where
+// the global prox differs from Newton from h on 1.2e-3 of the mass and certifies convexity on
+// part of it (so the extra starts run on the rest): the two laws must have the same nodes, the same
+// u to 1e-9 and the same non-global mass.
+TEST_CASE("the global prox's known-minimiser stop leaves the law unchanged", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"), {0.7, 0.4});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const auto stop = phase1::solve_fixed_point(teacher, net, 1.5, opt);
+  opt.prox_stop_at_known_minimiser = false;
+  const auto full = phase1::solve_fixed_point(teacher, net, 1.5, opt);
+  REQUIRE(stop.status == Status::success);
+  REQUIRE(full.status == Status::success);
+  CHECK(full.nonglobal_mass > 1e-4);
+  CHECK(stop.nonglobal_mass == Approx(full.nonglobal_mass).margin(1e-12));
+  REQUIRE(stop.law.size() == full.law.size());
+  double du = 0.0;
+  for (std::size_t i = 0; i < stop.law.u.size(); ++i) du = std::max(du, std::fabs(stop.law.u[i] - full.law.u[i]));
+  CHECK(du <= 1e-9);
+}
+
 // A continuation with more than ten free coordinates and no carried Jacobian starts Broyden from
 // J = −I instead of n applications of T for a difference Jacobian (fixed_point.cpp,
 // kBroydenRefreshColumns). tanh m = 4, fixed:1/4,…, ridge 0.2 (n = 20), from the solution at
