@@ -650,9 +650,10 @@ class FixedPointMapT final : public FixedPointMap {
     Mat cD = Mat::Zero(m, m);
     for (const Vec& start : starts) {
       double cl = 0.0, cphi = 0.0;
+      // The stop applies only where the best point so far is a converged minimiser.
       bool reached_known = false;
       const bool ok = newton(y, h, Gamma, Ginv, start, cu, cl, cphi, cF, cD,
-                             opt_.prox_stop_at_known_minimiser ? &u : nullptr, &reached_known);
+                             opt_.prox_stop_at_known_minimiser && best_converged ? &u : nullptr, &reached_known);
       if (reached_known) continue;  // on its way to the best minimiser found so far
       if (cphi < best_phi) {
         best_phi = cphi;

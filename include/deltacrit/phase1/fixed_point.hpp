@@ -72,7 +72,7 @@ struct FixedPointOptions {
   // uses sup|σ''|, sup|σ'|, sup|σ| and |ℓ'|, fixed_point.cpp). Off: every start always runs.
   bool prox_convexity_certificate = true;
   // A start of the global prox other than Newton from h stops once it comes within 1e-3 (1 + ‖u‖∞)
-  // of the best minimiser found so far (it would end there; fixed_point.cpp,
+  // of the best minimiser found so far, where that one's Newton converged (it would end there; fixed_point.cpp,
   // kKnownMinimiserDistance). Off: every start runs to its own end.
   bool prox_stop_at_known_minimiser = true;
   // Principal-axis rule for nearly coincident neurons (m ≥ 2, tensor Gauss–Hermite law rule): where
