@@ -1266,19 +1266,16 @@ FixedPointBranch continuation_predictor(const std::vector<std::pair<double, cons
     throw InputError("points", "continuation_predictor: Q and Gamma must be m x m and M k x m");
   }
   const int k = static_cast<int>(p.M.size()) / m;
-  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   Eigen::MatrixXd S = Eigen::MatrixXd::Zero(m, m);
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const FixedPointBranch& b = *points[i].second;
-    const Eigen::MatrixXd Qi = Eigen::Map<const Eigen::MatrixXd>(b.Q.data(), m, m);
-    const Eigen::MatrixXd Mi = Eigen::Map<const RowMajor>(b.M.data(), k, m);
-    const Eigen::MatrixXd C = Qi - Mi.transpose() * Mi;
+    const Params x = params_of(*points[i].second, k, m);
+    const Eigen::MatrixXd C = x.Q - x.M.transpose() * x.M;
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(0.5 * (C + C.transpose()));
     S += weight[i] * (es.eigenvectors() * es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
                       es.eigenvectors().transpose());
   }
-  const Eigen::MatrixXd M = Eigen::Map<const RowMajor>(p.M.data(), k, m);
-  const Eigen::MatrixXd Q = M.transpose() * M + S * S;
+  const Params x = params_of(p, k, m);  // M (and Γ) already predicted
+  const Eigen::MatrixXd Q = x.M.transpose() * x.M + S * S;
   for (int j = 0; j < m; ++j)
     for (int l = 0; l < m; ++l) p.Q[static_cast<std::size_t>(l * m + j)] = 0.5 * (Q(j, l) + Q(l, j));
   p.status = Status::not_computed;

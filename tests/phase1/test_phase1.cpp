@@ -27,6 +27,17 @@ double inner2(double a) { return (2 * Phi(a) - 1) - 2 * a * phi(a); }
 double inner4(double a) { return 3 * (2 * Phi(a) - 1) - 2 * phi(a) * (a * a * a + 3 * a); }
 double outer2(double a) { return 2 * (a * phi(a) + 1 - Phi(a)); }
 
+// Q and Γ of two fixed-point solutions agree entry by entry within the given margins.
+void check_same_q_gamma(const phase1::FixedPointBranch& a, const phase1::FixedPointBranch& b, double q_margin,
+                        double gamma_margin) {
+  REQUIRE(a.Q.size() == b.Q.size());
+  for (std::size_t i = 0; i < a.Q.size(); ++i) {
+    INFO("entry " << i);
+    CHECK(a.Q[i] == Approx(b.Q[i]).margin(q_margin));
+    CHECK(a.Gamma[i] == Approx(b.Gamma[i]).margin(gamma_margin));
+  }
+}
+
 template <class F>
 double expect(const phase1::TeacherNodes& t, F f) {
   double s = 0.0;
@@ -282,10 +293,7 @@ std::vector<phase1::FixedPointBranch> check_solvers_agree(const phase1::TeacherN
   CHECK(sols[1].iterations < sols[0].iterations);
   for (std::size_t s = 1; s < sols.size(); ++s) {
     for (std::size_t i = 0; i < sols[0].M.size(); ++i) CHECK(sols[s].M[i] == Approx(sols[0].M[i]).margin(test_tol::kFixedPointSolvers));
-    for (std::size_t i = 0; i < sols[0].Q.size(); ++i) {
-      CHECK(sols[s].Q[i] == Approx(sols[0].Q[i]).margin(test_tol::kFixedPointSolvers));
-      CHECK(sols[s].Gamma[i] == Approx(sols[0].Gamma[i]).margin(test_tol::kFixedPointSolvers));
-    }
+    check_same_q_gamma(sols[s], sols[0], test_tol::kFixedPointSolvers, test_tol::kFixedPointSolvers);
   }
   return sols;
 }
@@ -385,10 +393,7 @@ TEST_CASE("cold starts that reach an earlier start's solution stop there", "[pha
     REQUIRE(r.status == Status::success);
     CHECK(r.merged_starts == 0);
     const auto& c = r.branches[r.chosen];
-    for (std::size_t i = 0; i < b.Q.size(); ++i) {
-      CHECK(c.Q[i] == Approx(b.Q[i]).margin(1e-8));
-      CHECK(c.Gamma[i] == Approx(b.Gamma[i]).margin(1e-6));
-    }
+    check_same_q_gamma(c, b, 1e-8, 1e-6);
     CHECK(c.risk == Approx(b.risk).epsilon(1e-9));
   }
 }
@@ -610,10 +615,7 @@ void check_continuation(const std::string& activation, const std::vector<double>
     CHECK_FALSE(r->uniqueness_checked);
     const auto& b = r->branches[r->chosen];
     // Both solve to tol = 1e-10 relative: they agree to a few times that.
-    for (std::size_t i = 0; i < b.Q.size(); ++i) {
-      CHECK(b.Q[i] == Approx(bc.Q[i]).margin(1e-8));
-      CHECK(b.Gamma[i] == Approx(bc.Gamma[i]).margin(1e-8));
-    }
+    check_same_q_gamma(b, bc, 1e-8, 1e-8);
     CHECK(b.train_loss == Approx(bc.train_loss).margin(1e-8));
     CHECK(r->law.size() == cold.law.size());
   }
@@ -681,10 +683,7 @@ TEST_CASE("a continuation with more than ten free coordinates needs no differenc
   const auto& c = cold.branches[cold.chosen];
   CHECK(b.iterations < 20);  // fewer applications of T than the difference Jacobian alone
   CHECK(b.jacobian.size() == 400);  // the updated estimate is carried to the next δ
-  for (std::size_t i = 0; i < b.Q.size(); ++i) {
-    CHECK(b.Q[i] == Approx(c.Q[i]).margin(1e-8));
-    CHECK(b.Gamma[i] == Approx(c.Gamma[i]).margin(1e-5));
-  }
+  check_same_q_gamma(b, c, 1e-8, 1e-5);
   CHECK(b.train_loss == Approx(c.train_loss).margin(1e-10));
 }
 
@@ -722,10 +721,7 @@ TEST_CASE("continuation in delta reaches the cold solution where Q has rank one"
   CHECK(b.iterations <= 12);
   CHECK(r2.law_consistent);
   const auto& bc = cold.branches[cold.chosen];
-  for (std::size_t i = 0; i < b.Q.size(); ++i) {
-    CHECK(b.Q[i] == Approx(bc.Q[i]).margin(1e-8));
-    CHECK(b.Gamma[i] == Approx(bc.Gamma[i]).margin(1e-8));
-  }
+  check_same_q_gamma(b, bc, 1e-8, 1e-8);
   const Eigen::Vector4d ev = Eigen::SelfAdjointEigenSolver<Eigen::Matrix4d>(Eigen::Map<const Eigen::Matrix4d>(b.Q.data())).eigenvalues();
   CHECK(ev[2] <= 1e-8 * ev[3]);
   CHECK(ev[0] >= -1e-10 * ev[3]);
