@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -29,8 +30,10 @@ bool within_tenth(double residual, double q) { return q > 0 && residual <= kReso
 // start within the quadrature error of their solution; where the rule jumps they reach their floor
 // in 5-15 applications and then fluctuate (measured along `nn --find` for tanh(z1) + min(z2², 4),
 // m = 1, k = 2: with a window of 20, stages at δ = 0.5, 1.08, 1.58 each spent 40 applications and
-// ended within 1.5× of their residual after 10).
-constexpr int kContinuationStallWindow = 10;
+// ended within 1.5× of their residual after 10; with 10, the stage at δ = 1.08 spent 19 applications
+// to go from 2.3e-4 to 1.05e-4, reached after 2; window 5: tanh m = 1, k = 2 `nn --find` 318 → 298
+// applications, tanh m = 2, k = 2 at δ = 1.08, 3.4: 21, 26 → 12, 16; docs/nn.md, session 11).
+constexpr int kContinuationStallWindow = 5;
 // A failed Broyden step recomputes the Jacobian by differences (one application of T per free
 // coordinate) only up to this many free coordinates; with more, the refresh costs more than the
 // Anderson fallback (measured for tanh m = 4, fixed:1/4,…, 20 free coordinates, along `nn --find`
@@ -258,6 +261,7 @@ class FixedPointMap {
   virtual ~FixedPointMap() = default;
   // One application of T. When `law` is non-null the nodes (y, u, z) are written to it.
   virtual MapOutput apply(const Params& x, Law* law) const = 0;
+  int* applications = nullptr;  // incremented by each application when set (make_map)
 };
 
 template <int N>
@@ -387,6 +391,7 @@ class FixedPointMapT final : public FixedPointMap {
   }
 
   MapOutput apply(const Params& x, Law* law) const override {
+    if (applications) ++*applications;
     const int m = net_.width(), k = teacher_.k;
     MapOutput out;
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> cov(x.Q - x.M.transpose() * x.M);
@@ -787,18 +792,23 @@ class FixedPointMapT final : public FixedPointMap {
 
 };
 
+// `applications` (may be null) counts the map's applications of T (FixedPointResult::map_applications).
 std::unique_ptr<FixedPointMap> make_map(const TeacherNodes& teacher, const TeacherGroups& groups, core::Parallel& pool,
                                         const Network& net, double delta, const FixedPointOptions& opt,
-                                        const GaussianRuleOptions& rule, bool global, bool principal = false) {
+                                        const GaussianRuleOptions& rule, bool global, int* applications,
+                                        bool principal = false) {
+  std::unique_ptr<FixedPointMap> map;
   switch (net.width()) {
-    case 1: return std::make_unique<FixedPointMapT<1>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
-    case 2: return std::make_unique<FixedPointMapT<2>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
+    case 1: map = std::make_unique<FixedPointMapT<1>>(teacher, groups, pool, net, delta, opt, rule, global, principal); break;
+    case 2: map = std::make_unique<FixedPointMapT<2>>(teacher, groups, pool, net, delta, opt, rule, global, principal); break;
     // Fixed-size kernels for m = 3, 4 (the prox's Newton, the map's loop and its 4×4 pivoted
     // inverse were 20 %, 10 % and 8 % of a tanh m = 4 `nn` profile with the dynamic size).
-    case 3: return std::make_unique<FixedPointMapT<3>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
-    case 4: return std::make_unique<FixedPointMapT<4>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
-    default: return std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
+    case 3: map = std::make_unique<FixedPointMapT<3>>(teacher, groups, pool, net, delta, opt, rule, global, principal); break;
+    case 4: map = std::make_unique<FixedPointMapT<4>>(teacher, groups, pool, net, delta, opt, rule, global, principal); break;
+    default: map = std::make_unique<FixedPointMapT<Eigen::Dynamic>>(teacher, groups, pool, net, delta, opt, rule, global, principal);
   }
+  map->applications = applications;
+  return map;
 }
 
 // A map that remembers T(x) (without a law) at every point it was applied to during one solve, so
@@ -1100,11 +1110,17 @@ FixedPointBranch solve_from(const FixedPointMap& map, Params x, const FixedPoint
 // for at most kBroydenRefreshColumns free coordinates, −I beyond) is close to the one here, so the
 // quasi-Newton steps converge superlinearly where the damped Anderson iteration needs 9–20 applications of T (measured along `nn --find`, softplus
 // m = 2; docs/nn.md, Numerics). A step that does not decrease ‖G‖∞ is halved up to three times;
-// then the Jacobian is recomputed once by differences (only for at most kBroydenRefreshColumns
-// free coordinates), and a second failure returns not_converged (the caller falls back to the
-// Anderson iteration). `max_evals` bounds the applications of T.
+// then, with `quadrature_error` (q of the map's rule at a point, as in solve_fixed_point), the run
+// ends where ‖G‖∞ ≤ q/10 already: the rule's jumps stopped the steps, and a refreshed Jacobian
+// does not step over them (tanh(z1) + min(z2², 4), m = 1, k = 2, δ = 0.5 along `nn --find`: the
+// refresh and eight more failed trials cost 11 applications; test "a continuation at the law
+// rule's jumps stops at its resolution without a refreshed Jacobian"). Otherwise the Jacobian is
+// recomputed once by differences (only for at most kBroydenRefreshColumns free coordinates), and a
+// second failure returns not_converged (the caller falls back to the Anderson iteration).
+// `max_evals` bounds the applications of T.
 FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPointOptions& opt,
-                              const std::vector<int>& free, Eigen::MatrixXd& J, int max_evals) {
+                              const std::vector<int>& free, Eigen::MatrixXd& J, int max_evals,
+                              const std::function<double(const Params&)>& quadrature_error = {}) {
   FixedPointBranch br;
   br.status = Status::not_converged;
   const int n = static_cast<int>(free.size());
@@ -1114,7 +1130,7 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
   Eigen::VectorXd xv = x.pack();
   Eigen::VectorXd g = t.next.pack() - xv;
   br.residual = g.allFinite() ? max_norm(g) : std::numeric_limits<double>::infinity();
-  bool fresh = false;
+  bool fresh = false, resolution_tested = false;
   if (t.gamma_defined && std::isfinite(br.residual) && (J.rows() != n || J.cols() != n || !J.allFinite())) {
     if (n > kBroydenRefreshColumns) {
       J = -Eigen::MatrixXd::Identity(n, n);  // G's Jacobian where T is flat: the first step is x ← T(x)
@@ -1144,6 +1160,12 @@ FixedPointBranch broyden_from(const FixedPointMap& map, Params x, const FixedPoi
       const double ss = step.squaredNorm();
       if (ss > 0) J += (dg - J * step) * step.transpose() / ss;
       continue;
+    }
+    if (quadrature_error && !resolution_tested) {
+      // The first failed step: where the residual is already within the law rule's resolution,
+      // the rule's jumps stop the steps and neither a refreshed Jacobian nor more steps help.
+      resolution_tested = true;
+      if (within_tenth(br.residual, quadrature_error(x))) break;
     }
     if (fresh || n > kBroydenRefreshColumns || evaluations + n >= max_evals) break;
     if (!fd_jacobian(map, x, g, free, J, evaluations)) break;
@@ -1293,7 +1315,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   iteration_rule.hermite_points = options.xi_points > 0 ? options.xi_points : default_iteration_points(m);
   const TeacherGroups groups = group_teacher(teacher, options.hard);
   core::Parallel pool(options.threads);
-  const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, options.prox_global_iteration);
+  int applications = 0;  // FixedPointResult::map_applications
+  const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, options.prox_global_iteration, &applications);
   const FixedPointMap& map = *map_ptr;
 
   std::vector<Params> starts;
@@ -1350,7 +1373,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     if (!law_rule_map_storage) {
       law_principal = nearly_one_dimensional(first_point, options.principal_axis_ratio);
       law_rule_map_storage = std::make_unique<MemoMap>(make_map(teacher, groups, pool, net, delta, options, options.law_rule,
-                                                                options.prox_global_iteration, *law_principal));
+                                                                options.prox_global_iteration, &applications, *law_principal));
     }
     return law_rule_map_storage.get();
   };
@@ -1360,8 +1383,13 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   std::unique_ptr<FixedPointMap> coarser_map;
   // The quadrature error q at b's point (also stored in result.law_quadrature_error); 0 when it
   // cannot be estimated.
-  auto quadrature_error_at = [&](const FixedPointBranch& b) {
-    if (!std::isfinite(b.residual)) return 0.0;
+  std::optional<std::pair<Eigen::VectorXd, double>> last_quadrature_error;  // (point, q)
+  auto quadrature_error_of = [&](const Params& x) {
+    const Eigen::VectorXd xv = x.pack();
+    if (last_quadrature_error && last_quadrature_error->first == xv) {
+      result.law_quadrature_error = last_quadrature_error->second;
+      return last_quadrature_error->second;
+    }
     GaussianRuleOptions coarser = options.law_rule;
     if (m <= coarser.composite_max_dim) {
       coarser.panel_points -= 1;
@@ -1370,15 +1398,19 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       coarser.hermite_points = (coarser.hermite_points > 0 ? coarser.hermite_points : default_u_points(m)) - 1;
       if (coarser.hermite_points < 2) return 0.0;
     }
-    const Params x = params_of(b, k, m);
     const FixedPointMap* law_map = law_rule_map(x);
     if (!coarser_map) {
-      coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration, *law_principal);
+      coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration, &applications,
+                             *law_principal);
     }
     const MapOutput fine = law_map->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
     if (!fine.gamma_defined || !coarse.gamma_defined) return 0.0;
     result.law_quadrature_error = max_norm(fine.next.pack() - coarse.next.pack());
+    last_quadrature_error.emplace(xv, result.law_quadrature_error);
     return result.law_quadrature_error;
+  };
+  auto quadrature_error_at = [&](const FixedPointBranch& b) {
+    return std::isfinite(b.residual) ? quadrature_error_of(params_of(b, k, m)) : 0.0;
   };
   auto within_resolution = [&](const FixedPointBranch& b) {
     const double q = quadrature_error_at(b);
@@ -1436,7 +1468,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     if (nearby_quadrature_error == 0) {
       for (std::size_t c = 0; c < candidates.size(); ++c) {
         const auto& [which, p] = candidates[c];
-        FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter);
+        FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter, quadrature_error_of);
         if (br.status == Status::success) br.jacobian.assign(J.data(), J.data() + J.size());
         if (take(br, which)) break;
         if (c + 1 < candidates.size() && std::isfinite(best.residual)) {
@@ -1451,6 +1483,10 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
         }
       }
       if (converged.empty() && std::isfinite(best.residual)) {
+        // Broyden may have stopped on the resolution test at its best point (q known there).
+        if (q_best == 0 && last_quadrature_error && last_quadrature_error->first == params_of(best, k, m).pack()) {
+          q_best = last_quadrature_error->second;
+        }
         resolved = within_tenth(best.residual, q_best);
       }
       if (converged.empty() && std::isfinite(best.residual) && !resolved) {
@@ -1594,7 +1630,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       finer.hermite_points = base + e * std::max(1, base / 4);
       if (std::pow(static_cast<double>(finer.hermite_points), m) > 2e5) break;
       if (failed.empty()) break;
-      const auto fine_map = make_map(teacher, groups, pool, net, delta, options, finer, options.prox_global_iteration);
+      const auto fine_map = make_map(teacher, groups, pool, net, delta, options, finer, options.prox_global_iteration, &applications);
       FixedPointBranch br = solve_from(*fine_map, params_of(failed.front(), k, m), options, -1, free);
       if (br.status == Status::success) {
         points_used = finer.hermite_points;
@@ -1633,7 +1669,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     // The rule the solve used; nearly_one_dimensional only where no law's-rule map was built (its
     // eigen-decomposition would otherwise run for nothing: value_or evaluates its argument).
     const bool principal = law_principal ? *law_principal : nearly_one_dimensional(x, options.principal_axis_ratio);
-    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, principal);
+    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, &applications, principal);
     const MapOutput at_law = law_map->apply(x, &result.law);
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
@@ -1644,6 +1680,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       result.law.description += "; " + std::to_string(converged.size()) + " distinct solutions, lowest risk taken";
     }
   }
+  result.map_applications = applications;
   return result;
 }
 

@@ -929,6 +929,39 @@ TEST_CASE("a continuation that stalls within the law rule's quadrature error is 
   CHECK(within >= 1);
 }
 
+// Where the continuation reaches the jumps of the law's rule (a node's prox switching minimum),
+// Broyden's first failed step tests its residual against the rule's quadrature error, and the
+// Anderson stage after it stops when its best residual has not halved over 5 applications of T
+// (fixed_point.cpp, kContinuationStallWindow). tanh(z1) + min(z2², 4), m = 1, latent 2 hard,
+// ridge 0.2, the default (composite) law rule, continued from δ = 0.341 as along `nn --find`:
+// at δ = 0.5 the point is accepted within the quadrature error in 23 applications (33 with a
+// refreshed difference Jacobian and a window of 10, measured), at δ = 0.734 as resolution-limited
+// in 16. The counts are deterministic (T does not depend on the thread count).
+TEST_CASE("a continuation at the law rule's jumps stops at its resolution without a refreshed Jacobian",
+          "[phase1][fixed-point][validation]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("tanh(z1) + min(z2^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {1};
+  const auto cold = phase1::solve_fixed_point(teacher, net, 0.340646, opt);
+  REQUIRE(cold.status == Status::success);
+  REQUIRE(cold.law_consistent);
+  const auto at05 = phase1::solve_fixed_point(teacher, net, 0.5, opt, &cold.branches[cold.chosen]);
+  REQUIRE(at05.status == Status::success);
+  CHECK(at05.continued_from == 2);
+  CHECK(at05.law_within_quadrature_error);
+  CHECK(at05.law_residual <= at05.law_quadrature_error);
+  CHECK(at05.map_applications <= 26);
+  const auto at07 = phase1::solve_fixed_point(teacher, net, 0.7339, opt, &at05.branches[at05.chosen]);
+  REQUIRE(at07.status == Status::success);
+  CHECK(at07.continued_from == 2);
+  CHECK(at07.law_resolution_limited);
+  CHECK(at07.law_consistent);
+  CHECK(at07.law_residual <= 0.1 * at07.law_quadrature_error);
+  CHECK(at07.map_applications <= 19);
+}
+
 // Teacher nodes with equal label and equal learned latents share their prox (fixed_point.cpp,
 // the ± pairs in the hard latent of z1 + z2² with latent 2 hard). Second method: the same nodes
 // with the hard latent moved by ≤ 1e-9 — labels change by ≤ 1e-8, no two nodes share a key and every

@@ -185,6 +185,8 @@ struct FixedPointResult {
   double law_residual = 0.0;          // ‖T(X) − X‖∞ on the law's rule at the returned point (when run)
   double law_quadrature_error = 0.0;  // ‖T_L(X) − T_L'(X)‖∞ (0: not computed; only when tol is missed)
   int polish_iterations = 0;
+  int map_applications = 0;          // applications of T in this solve, on every rule (a memoised
+                                      // repeat at the same point does not count; the law's is one)
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
   // equations used local minimisers there; rerun with prox_global_iteration).
   double nonglobal_mass = 0.0;
