@@ -52,22 +52,34 @@ spectral::WeightLaw merge_equal_D(const spectral::WeightLaw& law) {
   std::vector<std::size_t> table(capacity, std::numeric_limits<std::size_t>::max());
   std::vector<long long> keys;  // group g's quantised D at keys[g·mm, (g+1)·mm)
   std::vector<double> W, Dm, Z;
-  std::vector<long long> key(mm);
+  // Reserved for one group per node (untouched capacity costs no memory traffic): growing them
+  // copied each array ~twice per δ.
+  keys.reserve(n * mm);
+  W.reserve(n);
+  Dm.reserve(n * mm);
+  Z.reserve(n * static_cast<std::size_t>(kh) * kh);
+  std::vector<long long> key(mm), previous(mm);
+  std::size_t g = 0;
   for (std::size_t i = 0; i < n; ++i) {
     for (std::size_t e = 0; e < mm; ++e) key[e] = std::llround(law.D[i * mm + e] / quantum);
-    std::size_t slot = hash_key(key.data(), mm) & (capacity - 1);
-    std::size_t g = table[slot];
-    while (g != std::numeric_limits<std::size_t>::max() && !std::equal(key.begin(), key.end(), keys.begin() + g * mm)) {
-      slot = (slot + 1) & (capacity - 1);
+    // Consecutive nodes with equal keys (the members of a teacher group of the fixed-point law:
+    // ± pairs of an even link) join the same group without probing the table again.
+    if (i == 0 || key != previous) {
+      std::size_t slot = hash_key(key.data(), mm) & (capacity - 1);
       g = table[slot];
-    }
-    if (g == std::numeric_limits<std::size_t>::max()) {
-      g = W.size();
-      table[slot] = g;
-      keys.insert(keys.end(), key.begin(), key.end());
-      W.push_back(0.0);
-      Z.insert(Z.end(), static_cast<std::size_t>(kh) * kh, 0.0);
-      Dm.insert(Dm.end(), law.D.begin() + i * mm, law.D.begin() + (i + 1) * mm);
+      while (g != std::numeric_limits<std::size_t>::max() && !std::equal(key.begin(), key.end(), keys.begin() + g * mm)) {
+        slot = (slot + 1) & (capacity - 1);
+        g = table[slot];
+      }
+      if (g == std::numeric_limits<std::size_t>::max()) {
+        g = W.size();
+        table[slot] = g;
+        keys.insert(keys.end(), key.begin(), key.end());
+        W.push_back(0.0);
+        Z.insert(Z.end(), static_cast<std::size_t>(kh) * kh, 0.0);
+        Dm.insert(Dm.end(), law.D.begin() + i * mm, law.D.begin() + (i + 1) * mm);
+      }
+      previous = key;
     }
     const double w = law.weight[i];
     W[g] += w;
@@ -678,6 +690,9 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   if (r.continued_from) {
     out << ", " << b.iterations << " iterations on the law's rule from "
         << (r.continued_from == 1 ? "the continuation predictor" : "the nearby solution");
+    if (r.iteration_rule_first_applications > 0) {
+      out << " (continued first on the iteration rule, " << r.iteration_rule_first_applications << " iterations)";
+    }
   } else if (!r.iteration_converged) {
     out << ", no start converged on " << r.iteration_points << "^" << m
         << " h nodes; the best one continued on the law's rule, " << b.iterations << " iterations in all";
@@ -755,13 +770,13 @@ LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, p
         predictor = phase1::continuation_predictor(nearest, delta);
       }
     }
-    const phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,
+    phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,
                                                                  warm, predictor ? &*predictor : nullptr);
     at.status = r.status;
     at.message = r.message;
     if (r.chosen >= 0) {
-      at.law = r.law;
       at.branch = describe(r, state->net.width());
+      at.law = std::move(r.law);
       at.consistent = r.law_consistent;
       if (r.status == Status::success) {
         solved.emplace_back(delta, r.branches[r.chosen]);

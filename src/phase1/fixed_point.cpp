@@ -243,12 +243,13 @@ TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>&
   return out;
 }
 
-// One chunk's share of an application of T: its moments, diagnostic masses and law nodes.
+// One chunk's share of an application of T: its moments and diagnostic masses. Its law nodes go
+// to the law's arrays from node `law_offset` on (FixedPointMapT::apply counts them first).
 struct Partial {
   Eigen::MatrixXd EuF, EzF, EDres;
   double loss = 0.0, certified_mass = 0.0, nonglobal_mass = 0.0, prox_failures = 0.0, nonconvex_mass = 0.0,
          pruned_mass = 0.0;
-  std::vector<double> w, y, u, z;
+  std::size_t law_offset = 0;
 };
 // Chunks of teacher groups per application of T (FixedPointMapT::apply): fixed, so that the
 // summation order, and the result, do not depend on the thread count.
@@ -261,6 +262,8 @@ class FixedPointMap {
   virtual ~FixedPointMap() = default;
   // One application of T. When `law` is non-null the nodes (y, u, z) are written to it.
   virtual MapOutput apply(const Params& x, Law* law) const = 0;
+  // Nodes of the rule for the Gaussian part of h (the principal-axis rule's where it is built).
+  virtual std::size_t rule_size() const = 0;
   int* applications = nullptr;  // incremented by each application when set (make_map)
 };
 
@@ -339,7 +342,7 @@ class FixedPointMapT final : public FixedPointMap {
     }
   }
 
-  std::size_t nodes() const { return teacher_.size() * xi_w_.size(); }
+  std::size_t rule_size() const override { return principal_w_.empty() ? xi_w_.size() : principal_w_.size(); }
 
   // Whether the symmetric A is positive definite: closed form for m = 1, 2 (Eigen's LLT runs its
   // generic unblocked kernel even for a fixed 2×2: 14 % of a softplus m = 2 `nn` run), Cholesky
@@ -441,14 +444,37 @@ class FixedPointMapT final : public FixedPointMap {
     // the result is bit-identical for any FixedPointOptions::threads (core::Parallel).
     const std::size_t chunks = std::min<std::size_t>(groups.size(), kMapChunks);
     std::vector<Partial> part(chunks);
+    if (law) {
+      // The law's arrays are sized once and each chunk writes its nodes at its own offset: the
+      // count of kept (teacher node, h node) pairs per chunk is the pruning test of accumulate.
+      // (Growing per-chunk arrays and concatenating them moved ≈ 100 MB per δ and page-faulted on
+      // every δ: 15–20 % of `perf record` of the k = 2 fixed-point `nn --find`.)
+      const std::vector<double>& xw = *rule.w;
+      std::size_t total = 0;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        part[c].law_offset = total;
+        const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
+        for (std::size_t g = g0; g < g1; ++g) {
+          std::size_t kept_nodes = 0;
+          for (const double v : xw) kept_nodes += groups[g].weight * v < opt_.node_weight_floor ? 0 : 1;
+          total += kept_nodes * groups[g].members.size();
+        }
+      }
+      law->m = m;
+      law->k = k;
+      law->sample_fraction = teacher_.sample_fraction;
+      law->w.assign(total, 0.0);
+      law->y.assign(total, 0.0);
+      law->u.assign(total * m, 0.0);
+      law->z.assign(total * k, 0.0);
+    }
     pool_.run(chunks, [&](std::size_t c) {
       const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
-      accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law != nullptr, part[c]);
+      accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law, part[c]);
     });
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
                     EDres = Eigen::MatrixXd::Zero(m, m);
     double loss = 0.0;
-    std::size_t law_nodes = 0;
     for (const Partial& p : part) {
       EuF += p.EuF;
       EzF += p.EzF;
@@ -459,26 +485,6 @@ class FixedPointMapT final : public FixedPointMap {
       out.prox_failures += p.prox_failures;
       out.nonconvex_mass += p.nonconvex_mass;
       out.pruned_mass += p.pruned_mass;
-      law_nodes += p.w.size();
-    }
-    if (law) {
-      law->m = m;
-      law->k = k;
-      law->sample_fraction = teacher_.sample_fraction;
-      law->w.clear();
-      law->y.clear();
-      law->u.clear();
-      law->z.clear();
-      law->w.reserve(law_nodes);
-      law->y.reserve(law_nodes);
-      law->u.reserve(law_nodes * m);
-      law->z.reserve(law_nodes * k);
-      for (const Partial& p : part) {
-        law->w.insert(law->w.end(), p.w.begin(), p.w.end());
-        law->y.insert(law->y.end(), p.y.begin(), p.y.end());
-        law->u.insert(law->u.end(), p.u.begin(), p.u.end());
-        law->z.insert(law->z.end(), p.z.begin(), p.z.end());
-      }
     }
     // The moments and the law are those of the kept nodes, renormalised to mass 1 (the law
     // conditioned on the region above the floor; the left-out mass is ≤ 1e-9 at the default floor).
@@ -531,10 +537,10 @@ class FixedPointMapT final : public FixedPointMap {
   };
 
   // The moments of T over the teacher groups [g0, g1) × the rule `r` (and their law nodes when
-  // `write_law`), summed into `p`.
+  // `law`, non-null, from node p.law_offset on), summed into `p`.
   void accumulate(const Params& x, const RuleView& r, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
                   double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1,
-                  bool write_law, Partial& p) const {
+                  Law* law, Partial& p) const {
     const int m = net_.width(), k = teacher_.k;
     const std::vector<double>& xi = *r.xi;
     const std::vector<double>& xi_w = *r.w;
@@ -583,12 +589,13 @@ class FixedPointMapT final : public FixedPointMap {
         } else {
           p.EDres.noalias() += w * (D * IGD.partialPivLu().inverse());  // pivoted, as Eigen's dynamic inverse
         }
-        if (write_law) {
+        if (law) {
           for (const std::size_t t : group.members) {
-            p.w.push_back(teacher_.w[t] * xi_w[s]);
-            p.y.push_back(y);
-            p.u.insert(p.u.end(), u.data(), u.data() + m);
-            p.z.insert(p.z.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+            const std::size_t i = p.law_offset++;
+            law->w[i] = teacher_.w[t] * xi_w[s];
+            law->y[i] = y;
+            std::copy(u.data(), u.data() + m, law->u.begin() + i * m);
+            std::copy(&teacher_.z[t * k], &teacher_.z[t * k] + k, law->z.begin() + i * k);
           }
         }
       }
@@ -832,6 +839,7 @@ class MemoMap final : public FixedPointMap {
     memo_.emplace_back(std::move(key), inner_->apply(x, nullptr));
     return memo_.back().second;
   }
+  std::size_t rule_size() const override { return inner_->rule_size(); }
 
  private:
   std::unique_ptr<FixedPointMap> inner_;
@@ -1466,6 +1474,24 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     double q_best = 0.0;  // the quadrature error at `best` (0: not estimated)
     const double nearby_quadrature_error = warm ? warm->quadrature_error : 0.0;
     if (nearby_quadrature_error == 0) {
+      // FixedPointOptions::continuation_iteration_rule_first: Broyden on the iteration rule first,
+      // where the law's rule is smooth here (the nearby law certified convex on all its mass) and
+      // the iteration rule is at most a third of its size. Its solution becomes the first
+      // candidate, with the Jacobian estimate it updated; where it does not converge, the
+      // candidates and the Jacobian are left as they were.
+      const int n = static_cast<int>(free.size());
+      if (options.continuation_iteration_rule_first && warm && warm->law_convex_certified && !candidates.empty() &&
+          J.rows() == n && 3 * map.rule_size() <= law_map->rule_size()) {
+        Eigen::MatrixXd Jc = J;
+        const int before = applications;
+        const FixedPointBranch pre =
+            broyden_from(map, candidates.front().second, copt, free, Jc, std::max(1, copt.max_iter / 3));
+        if (pre.status == Status::success) {
+          result.iteration_rule_first_applications = applications - before;
+          candidates.insert(candidates.begin(), std::make_pair(candidates.front().first, params_of(pre, k, m)));
+          J = Jc;
+        }
+      }
       for (std::size_t c = 0; c < candidates.size(); ++c) {
         const auto& [which, p] = candidates[c];
         FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter, quadrature_error_of);
@@ -1674,6 +1700,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
     result.pruned_mass = at_law.pruned_mass;
+    result.branches[result.chosen].law_convex_certified =
+        1.0 - at_law.pruned_mass - at_law.certified_mass <= options.tol;
     result.covariance_ratio = at_law.covariance_ratio;
     result.principal_axis_rule = at_law.principal;
     if (!converged.empty() && converged.size() > 1) {

@@ -1132,3 +1132,56 @@ TEST_CASE("the convexity certificate of the global prox leaves the law unchanged
     CHECK(r_on.nonglobal_mass == Approx(r_off.nonglobal_mass).margin(1e-15));
   }
 }
+
+// FixedPointOptions::continuation_iteration_rule_first: where the nearby law was certified convex
+// on all its mass, the continuation runs Broyden on the 40-node Gauss–Hermite iteration rule first
+// and then on the 256-node composite law rule from that solution. Second routes: the same
+// continuation without that stage, and the cold solve. tanh m = 1, ridge 0.2, min(z², 4), from
+// δ = 20 (cold) to 24 (continued, carrying its Jacobian) to 28 (predictor through 20 and 24);
+// measured: 5 applications on the iteration rule and 1 on the law's rule, against 5 on the law's
+// rule without the stage; Q and Γ agree to 3e-13 with the stage off and to 3e-11 with the cold
+// solve (each solves to tol = 1e-10).
+TEST_CASE("a continuation on the iteration rule first reaches the law rule's fixed point", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {0};
+  const auto r0 = phase1::solve_fixed_point(teacher, net, 20.0, opt);
+  REQUIRE(r0.status == Status::success);
+  const auto& b0 = r0.branches[r0.chosen];
+  const auto r1 = phase1::solve_fixed_point(teacher, net, 24.0, opt, &b0);
+  REQUIRE(r1.status == Status::success);
+  const auto& b1 = r1.branches[r1.chosen];
+  // tanh's σ'' is bounded and Γ is small here: the certificate holds on every node.
+  REQUIRE(b1.law_convex_certified);
+  REQUIRE(b1.jacobian.size() == 4);
+  const auto predictor = phase1::continuation_predictor({{24.0, &b1}, {20.0, &b0}}, 28.0);
+  const auto first = phase1::solve_fixed_point(teacher, net, 28.0, opt, &b1, &predictor);
+  phase1::FixedPointOptions off = opt;
+  off.continuation_iteration_rule_first = false;
+  const auto direct = phase1::solve_fixed_point(teacher, net, 28.0, off, &b1, &predictor);
+  // Without the certificate at the nearby δ the stage does not run.
+  auto uncertified = b1;
+  uncertified.law_convex_certified = false;
+  const auto skipped = phase1::solve_fixed_point(teacher, net, 28.0, opt, &uncertified, &predictor);
+  const auto cold = phase1::solve_fixed_point(teacher, net, 28.0, opt);
+  for (const auto* r : {&first, &direct, &skipped, &cold}) {
+    REQUIRE(r->status == Status::success);
+    CHECK(r->law_consistent);
+  }
+  CHECK(first.iteration_rule_first_applications > 0);
+  CHECK(direct.iteration_rule_first_applications == 0);
+  CHECK(skipped.iteration_rule_first_applications == 0);
+  CHECK(first.continued_from == 1);
+  // The law rule's Broyden starts within the rules' quadrature difference of its solution.
+  CHECK(first.branches[first.chosen].iterations <= 2);
+  CHECK(direct.branches[direct.chosen].iterations >= 4);
+  CHECK(first.law_residual <= opt.tol * 2.0);
+  const auto& b = first.branches[first.chosen];
+  for (const auto* other : {&direct, &cold}) {
+    const auto& c = other->branches[other->chosen];
+    check_same_q_gamma(b, c, 1e-9, 1e-9);
+    CHECK(b.train_loss == Approx(c.train_loss).margin(1e-9));
+  }
+}

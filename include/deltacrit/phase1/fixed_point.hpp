@@ -102,6 +102,17 @@ struct FixedPointOptions {
   // law's rule like a polished one (law_consistent), found without the detour to the coarser rule
   // and back (fixed_point.cpp). 0: no direct continuation.
   int continuation_max_iter = 60;
+  // Where the nearby solution's law was certified convex on all its mass (FixedPointBranch::
+  // law_convex_certified: every node's prox has a single minimum, so T on the law's rule is smooth
+  // there) and the iteration rule has at most a third of the law rule's h nodes, the continuation
+  // first runs Broyden on the iteration rule (at most continuation_max_iter / 3 applications, from
+  // the predictor, else the warm start) and starts the law rule's Broyden from its solution, which
+  // lies within the two rules' quadrature difference of the law rule's fixed point. The returned
+  // point is a fixed point on the law's rule to `tol` as without it (law_consistent). Measured
+  // along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2, at δ ≥ 10: 7–8
+  // applications of T per δ on the 256-node composite rule → 6–7 on the 40-node Gauss–Hermite rule
+  // and 1 on the law's (docs/nn.md, Numerics, session 12).
+  bool continuation_iteration_rule_first = true;
   // Pairs (teacher node, Gaussian node of h) whose joint weight is below this floor are left out
   // of T and of the returned law, and the rest renormalised to mass 1. Tensor and product rules
   // put most of their nodes in the corners of their box, where the Gaussian mass is negligible:
@@ -143,6 +154,10 @@ struct FixedPointBranch {
   // solution (n×n column-major), carried to the next δ of a continuation; empty when the solution
   // was not found by the continuation.
   std::vector<double> jacobian;
+  // The global prox was certified convex (prox_convexity_certificate) on all of the returned law's
+  // mass, to `tol`: 1 − pruned_mass − convex_certified_mass ≤ tol (FixedPointResult). Set on the
+  // chosen branch; carried to the next δ of a continuation (continuation_iteration_rule_first).
+  bool law_convex_certified = false;
 };
 
 struct FixedPointResult {
@@ -185,6 +200,9 @@ struct FixedPointResult {
   double law_residual = 0.0;          // ‖T(X) − X‖∞ on the law's rule at the returned point (when run)
   double law_quadrature_error = 0.0;  // ‖T_L(X) − T_L'(X)‖∞ (0: not computed; only when tol is missed)
   int polish_iterations = 0;
+  // Applications of T on the iteration rule before the continuation on the law's rule
+  // (continuation_iteration_rule_first; 0 when that stage did not run or did not converge).
+  int iteration_rule_first_applications = 0;
   int map_applications = 0;          // applications of T in this solve, on every rule (a memoised
                                       // repeat at the same point does not count; the law's is one)
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's
