@@ -447,8 +447,8 @@ class FixedPointMapT final : public FixedPointMap {
     if (law) {
       // The law's arrays are sized once and each chunk writes its nodes at its own offset: the
       // count of kept (teacher node, h node) pairs per chunk is the pruning test of accumulate.
-      // (Growing per-chunk arrays and concatenating them moved ≈ 100 MB per δ and page-faulted on
-      // every δ: 15–20 % of `perf record` of the k = 2 fixed-point `nn --find`.)
+      // (Growing per-chunk arrays and concatenating them moved ≈ 100 MB per δ of the k = 2
+      // fixed-point `nn --find`, 950k law nodes, and page-faulted on each.)
       const std::vector<double>& xw = *rule.w;
       std::size_t total = 0;
       for (std::size_t c = 0; c < chunks; ++c) {
