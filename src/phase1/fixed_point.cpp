@@ -1417,6 +1417,19 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     last_quadrature_error.emplace(xv, result.law_quadrature_error);
     return result.law_quadrature_error;
   };
+  // The global-prox map on the law's rule that writes the returned law (built once, when first
+  // needed), and the law it wrote at a point that was accepted as the solution, if any.
+  std::unique_ptr<FixedPointMap> global_law_map_storage;
+  auto global_law_map = [&](const Params& x) -> const FixedPointMap* {
+    if (!global_law_map_storage) {
+      // The rule the solve used; nearly_one_dimensional only where no law's-rule map was built
+      // (its eigen-decomposition would otherwise run for nothing: value_or evaluates its argument).
+      const bool principal = law_principal ? *law_principal : nearly_one_dimensional(x, options.principal_axis_ratio);
+      global_law_map_storage = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, &applications, principal);
+    }
+    return global_law_map_storage.get();
+  };
+  std::optional<std::pair<Eigen::VectorXd, std::pair<MapOutput, Law>>> law_at_solution;
   auto quadrature_error_at = [&](const FixedPointBranch& b) {
     return std::isfinite(b.residual) ? quadrature_error_of(params_of(b, k, m)) : 0.0;
   };
@@ -1488,11 +1501,35 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
             broyden_from(map, candidates.front().second, copt, free, Jc, std::max(1, copt.max_iter / 3));
         if (pre.status == Status::success) {
           result.iteration_rule_first_applications = applications - before;
-          candidates.insert(candidates.begin(), std::make_pair(candidates.front().first, params_of(pre, k, m)));
+          const Params xp = params_of(pre, k, m);
+          // The law's global map at the iteration rule's solution. Where it certifies every node
+          // (and no node's global prox differs from Newton from h), its T is the local map's T
+          // — each node runs the same Newton from h and skips the other starts — so this one
+          // application both tests the point on the law's rule and writes the returned law
+          // (instead of one application of the local map here and one of the global map at the
+          // end; measured along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2: accepted
+          // at every δ where the stage ran). Otherwise the law rule's Broyden starts from it.
+          const FixedPointMap* global = global_law_map(xp);
+          Law law_here;
+          const MapOutput t = global->apply(xp, &law_here);
+          const double residual = t.gamma_defined ? max_norm(t.next.pack() - xp.pack()) : std::numeric_limits<double>::infinity();
+          const bool all_certified = t.nonglobal_mass == 0 && 1.0 - t.pruned_mass - t.certified_mass <= options.tol;
+          if (all_certified && residual <= options.tol * (1.0 + max_norm(xp.pack()))) {
+            FixedPointBranch br;
+            record_point(xp, t, options.ridge, br);
+            br.residual = residual;
+            br.iterations = 1;
+            br.status = Status::success;
+            br.jacobian.assign(Jc.data(), Jc.data() + Jc.size());
+            take(br, candidates.front().first);
+            law_at_solution.emplace(xp.pack(), std::make_pair(t, std::move(law_here)));
+          } else {
+            candidates.insert(candidates.begin(), std::make_pair(candidates.front().first, xp));
+          }
           J = Jc;
         }
       }
-      for (std::size_t c = 0; c < candidates.size(); ++c) {
+      for (std::size_t c = 0; c < candidates.size() && converged.empty(); ++c) {
         const auto& [which, p] = candidates[c];
         FixedPointBranch br = broyden_from(*law_map, p, copt, free, J, copt.max_iter, quadrature_error_of);
         if (br.status == Status::success) br.jacobian.assign(J.data(), J.data() + J.size());
@@ -1692,11 +1729,13 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   result.branches.insert(result.branches.end(), failed.begin(), failed.end());
   if (result.chosen >= 0) {
     const Params x = params_of(result.branches[result.chosen], k, m);
-    // The rule the solve used; nearly_one_dimensional only where no law's-rule map was built (its
-    // eigen-decomposition would otherwise run for nothing: value_or evaluates its argument).
-    const bool principal = law_principal ? *law_principal : nearly_one_dimensional(x, options.principal_axis_ratio);
-    const auto law_map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, &applications, principal);
-    const MapOutput at_law = law_map->apply(x, &result.law);
+    MapOutput at_law;
+    if (law_at_solution && law_at_solution->first == x.pack()) {
+      at_law = law_at_solution->second.first;
+      result.law = std::move(law_at_solution->second.second);
+    } else {
+      at_law = global_law_map(x)->apply(x, &result.law);
+    }
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
     result.pruned_mass = at_law.pruned_mass;
