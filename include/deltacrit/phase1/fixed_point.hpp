@@ -109,10 +109,11 @@ struct FixedPointOptions {
   // the predictor, else the warm start) and starts the law rule's Broyden from its solution, which
   // lies within the two rules' quadrature difference of the law rule's fixed point. The returned
   // point is a fixed point on the law's rule to `tol` as without it (law_consistent). Measured
-  // along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2, at δ ≥ 10.8: 6–7
-  // applications of T per δ on the 256-node composite rule → 1–7 on the 40-node Gauss–Hermite rule
-  // and 1 on the law's (3 at δ = 10.8), besides the law's own application (docs/nn.md, Numerics,
-  // session 12).
+  // along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2, at δ ≥ 10.8: 7–8
+  // applications of T per δ on the 256-node composite rule (the law's own one included) → 1–7 on
+  // the 40-node Gauss–Hermite rule and 1 on the law's, which tests the point and writes the law
+  // where the law's global map certifies every node (5 at δ = 10.8 and 4 at δ = 1000, where it
+  // did not and the law rule's Broyden ran; docs/nn.md, Numerics, session 12).
   bool continuation_iteration_rule_first = true;
   // Pairs (teacher node, Gaussian node of h) whose joint weight is below this floor are left out
   // of T and of the returned law, and the rest renormalised to mass 1. Tensor and product rules
