@@ -1508,7 +1508,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
           // application both tests the point on the law's rule and writes the returned law
           // (instead of one application of the local map here and one of the global map at the
           // end; measured along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2: accepted
-          // at every δ where the stage ran). Otherwise the law rule's Broyden starts from it.
+          // at 15 of the 17 δ where the stage ran, not at δ = 10.8 and 1000). Otherwise the law
+          // rule's Broyden starts from it.
           const FixedPointMap* global = global_law_map(xp);
           Law law_here;
           const MapOutput t = global->apply(xp, &law_here);
