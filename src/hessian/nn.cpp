@@ -255,7 +255,8 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
     node_radius[i] = 0.0;
     for (int a = 0; a < k; ++a) node_radius[i] = std::max(node_radius[i], std::fabs(law.z[i * k + a]));
     // E[D] and E‖D‖²_F on the raw entries (Eigen's dynamic-size expressions per node were a fifth
-    // of weight_law for m = 1).
+    // of weight_law for m = 1). Di is row-major and ED column-major: D = ℓ''JJᵀ + ℓ' diag(a ⊙ σ'')
+    // is exactly symmetric (Network::derivatives forms J_j J_l and J_l J_j alike), so they agree.
     double squared = 0.0;
     for (int e = 0; e < m * m; ++e) {
       ED.data()[e] += w * Di[e];
@@ -798,8 +799,8 @@ LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, p
         predictor = phase1::continuation_predictor(nearest, delta);
       }
     }
-    phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options,
-                                                                 warm, predictor ? &*predictor : nullptr);
+    phase1::FixedPointResult r = phase1::solve_fixed_point(state->teacher, state->net, delta, state->options, warm,
+                                                           predictor ? &*predictor : nullptr);
     at.status = r.status;
     at.message = r.message;
     if (r.chosen >= 0) {
