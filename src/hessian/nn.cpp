@@ -72,15 +72,19 @@ spectral::WeightLaw merge_equal_D(const spectral::WeightLaw& law) {
   // fixed-point law), and the probes do not depend on one another's outcome.
   constexpr std::size_t kAhead = 16;
   std::vector<long long> ahead(mm);
+  // Node i's key: its D quantised.
+  auto quantise = [&](std::size_t i, long long* out) {
+    for (std::size_t e = 0; e < mm; ++e) out[e] = std::llround(law.D[i * mm + e] / quantum);
+  };
   std::size_t g = 0;
   for (std::size_t i = 0; i < n; ++i) {
 #if defined(__GNUC__)
     if (i + kAhead < n) {
-      for (std::size_t e = 0; e < mm; ++e) ahead[e] = std::llround(law.D[(i + kAhead) * mm + e] / quantum);
+      quantise(i + kAhead, ahead.data());
       __builtin_prefetch(&table[hash_key(ahead.data(), mm) & (capacity - 1)]);
     }
 #endif
-    for (std::size_t e = 0; e < mm; ++e) key[e] = std::llround(law.D[i * mm + e] / quantum);
+    quantise(i, key.data());
     // Consecutive nodes with equal keys (the members of a teacher group of the fixed-point law:
     // ± pairs of an even link) join the same group without probing the table again.
     if (i == 0 || !same_key(key.data(), previous.data())) {

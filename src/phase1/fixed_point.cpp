@@ -164,6 +164,9 @@ struct MapOutput {
   double prox_failures = 0.0;
   double pruned_mass = 0.0;     // weight of the nodes below FixedPointOptions::node_weight_floor
   bool gamma_defined = true;
+  // The global prox was certified convex on all of the kept mass, to `tol`
+  // (FixedPointBranch::law_convex_certified).
+  bool certified_everywhere(double tol) const { return 1.0 - pruned_mass - certified_mass <= tol; }
 };
 
 // Rotates the nodes ξ of a tensor rule for N(0, I_m) by a fixed generic orthogonal matrix (Q of the
@@ -344,6 +347,11 @@ class FixedPointMapT final : public FixedPointMap {
 
   std::size_t rule_size() const override { return principal_w_.empty() ? xi_w_.size() : principal_w_.size(); }
 
+  // Whether a (teacher group, h node) pair of joint weight `w` = group weight × rule weight is left
+  // out (FixedPointOptions::node_weight_floor). The one test of accumulate and of apply's count of
+  // the law's nodes, whose offsets rely on their agreeing.
+  bool pruned(double w) const { return w < opt_.node_weight_floor; }
+
   // Whether the symmetric A is positive definite: closed form for m = 1, 2 (Eigen's LLT runs its
   // generic unblocked kernel even for a fixed 2×2: 14 % of a softplus m = 2 `nn` run), Cholesky
   // otherwise.
@@ -446,7 +454,7 @@ class FixedPointMapT final : public FixedPointMap {
     std::vector<Partial> part(chunks);
     if (law) {
       // The law's arrays are sized once and each chunk writes its nodes at its own offset: the
-      // count of kept (teacher node, h node) pairs per chunk is the pruning test of accumulate.
+      // count of kept (teacher node, h node) pairs per chunk uses accumulate's test (pruned).
       // (Growing per-chunk arrays and concatenating them moved ≈ 100 MB per δ of the k = 2
       // fixed-point `nn --find`, 950k law nodes, and page-faulted on each.)
       const std::vector<double>& xw = *rule.w;
@@ -456,7 +464,7 @@ class FixedPointMapT final : public FixedPointMap {
         const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
         for (std::size_t g = g0; g < g1; ++g) {
           std::size_t kept_nodes = 0;
-          for (const double v : xw) kept_nodes += groups[g].weight * v < opt_.node_weight_floor ? 0 : 1;
+          for (const double v : xw) kept_nodes += pruned(groups[g].weight * v) ? 0 : 1;
           total += kept_nodes * groups[g].members.size();
         }
       }
@@ -561,7 +569,7 @@ class FixedPointMapT final : public FixedPointMap {
       for (int a = 0; a < k; ++a) mean += z[a] * x.M.row(a).transpose();
       for (std::size_t s = 0; s < xi_w.size(); ++s) {
         const double w = wt * xi_w[s];
-        if (w < opt_.node_weight_floor) {
+        if (pruned(w)) {
           p.pruned_mass += w;
           continue;
         }
@@ -1513,14 +1521,12 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
           const FixedPointMap* global = global_law_map(xp);
           Law law_here;
           const MapOutput t = global->apply(xp, &law_here);
-          const double residual = t.gamma_defined ? max_norm(t.next.pack() - xp.pack()) : std::numeric_limits<double>::infinity();
-          const bool all_certified = t.nonglobal_mass == 0 && 1.0 - t.pruned_mass - t.certified_mass <= options.tol;
-          if (all_certified && residual <= options.tol * (1.0 + max_norm(xp.pack()))) {
-            FixedPointBranch br;
-            record_point(xp, t, options.ridge, br);
-            br.residual = residual;
-            br.iterations = 1;
-            br.status = Status::success;
+          FixedPointBranch br;
+          record_point(xp, t, options.ridge, br);
+          br.residual = t.gamma_defined ? max_norm(t.next.pack() - xp.pack()) : std::numeric_limits<double>::infinity();
+          br.iterations = 1;
+          br.status = Status::success;
+          if (t.nonglobal_mass == 0 && t.certified_everywhere(options.tol) && strictly_converged(br)) {
             br.jacobian.assign(Jc.data(), Jc.data() + Jc.size());
             take(br, candidates.front().first);
             law_at_solution.emplace(xp.pack(), std::make_pair(t, std::move(law_here)));
@@ -1740,8 +1746,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
     result.pruned_mass = at_law.pruned_mass;
-    result.branches[result.chosen].law_convex_certified =
-        1.0 - at_law.pruned_mass - at_law.certified_mass <= options.tol;
+    result.branches[result.chosen].law_convex_certified = at_law.certified_everywhere(options.tol);
     result.covariance_ratio = at_law.covariance_ratio;
     result.principal_axis_rule = at_law.principal;
     if (!converged.empty() && converged.size() > 1) {

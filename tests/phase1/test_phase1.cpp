@@ -1133,6 +1133,35 @@ TEST_CASE("the convexity certificate of the global prox leaves the law unchanged
   }
 }
 
+namespace {
+// The setting of the iteration-rule-first tests: tanh m = 1, ridge 0.2, min(z², 4) with its latent
+// hard, solved cold at d0 and continued to d1 (which carries a Jacobian estimate); `at` continues
+// from a nearby branch (and predictor) to δ with the stage on or off.
+struct TanhContinuation {
+  phase1::TeacherNodes teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  phase1::Network net{model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0}};
+  phase1::FixedPointOptions opt;
+  phase1::FixedPointResult r0, r1;
+  TanhContinuation(double d0, double d1) {
+    opt.ridge = 0.2;
+    opt.hard = {0};
+    r0 = phase1::solve_fixed_point(teacher, net, d0, opt);
+    REQUIRE(r0.status == Status::success);
+    r1 = phase1::solve_fixed_point(teacher, net, d1, opt, &b0());
+    REQUIRE(r1.status == Status::success);
+    REQUIRE(b1().jacobian.size() == 4);
+  }
+  const phase1::FixedPointBranch& b0() const { return r0.branches[r0.chosen]; }
+  const phase1::FixedPointBranch& b1() const { return r1.branches[r1.chosen]; }
+  phase1::FixedPointResult at(double delta, const phase1::FixedPointBranch& warm, const phase1::FixedPointBranch& predictor,
+                              bool stage) const {
+    phase1::FixedPointOptions o = opt;
+    o.continuation_iteration_rule_first = stage;
+    return phase1::solve_fixed_point(teacher, net, delta, o, &warm, &predictor);
+  }
+};
+}  // namespace
+
 // FixedPointOptions::continuation_iteration_rule_first: where the nearby law was certified convex
 // on all its mass, the continuation runs Broyden on the 40-node Gauss–Hermite iteration rule first
 // and then on the 256-node composite law rule from that solution. Second routes: the same
@@ -1142,30 +1171,17 @@ TEST_CASE("the convexity certificate of the global prox leaves the law unchanged
 // rule without the stage; Q and Γ agree to 3e-13 with the stage off and to 3e-11 with the cold
 // solve (each solves to tol = 1e-10).
 TEST_CASE("a continuation on the iteration rule first reaches the law rule's fixed point", "[phase1][fixed-point]") {
-  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
-  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
-  phase1::FixedPointOptions opt;
-  opt.ridge = 0.2;
-  opt.hard = {0};
-  const auto r0 = phase1::solve_fixed_point(teacher, net, 20.0, opt);
-  REQUIRE(r0.status == Status::success);
-  const auto& b0 = r0.branches[r0.chosen];
-  const auto r1 = phase1::solve_fixed_point(teacher, net, 24.0, opt, &b0);
-  REQUIRE(r1.status == Status::success);
-  const auto& b1 = r1.branches[r1.chosen];
+  const TanhContinuation c(20.0, 24.0);
   // tanh's σ'' is bounded and Γ is small here: the certificate holds on every node.
-  REQUIRE(b1.law_convex_certified);
-  REQUIRE(b1.jacobian.size() == 4);
-  const auto predictor = phase1::continuation_predictor({{24.0, &b1}, {20.0, &b0}}, 28.0);
-  const auto first = phase1::solve_fixed_point(teacher, net, 28.0, opt, &b1, &predictor);
-  phase1::FixedPointOptions off = opt;
-  off.continuation_iteration_rule_first = false;
-  const auto direct = phase1::solve_fixed_point(teacher, net, 28.0, off, &b1, &predictor);
+  REQUIRE(c.b1().law_convex_certified);
+  const auto predictor = phase1::continuation_predictor({{24.0, &c.b1()}, {20.0, &c.b0()}}, 28.0);
+  const auto first = c.at(28.0, c.b1(), predictor, true);
+  const auto direct = c.at(28.0, c.b1(), predictor, false);
   // Without the certificate at the nearby δ the stage does not run.
-  auto uncertified = b1;
+  auto uncertified = c.b1();
   uncertified.law_convex_certified = false;
-  const auto skipped = phase1::solve_fixed_point(teacher, net, 28.0, opt, &uncertified, &predictor);
-  const auto cold = phase1::solve_fixed_point(teacher, net, 28.0, opt);
+  const auto skipped = c.at(28.0, uncertified, predictor, true);
+  const auto cold = phase1::solve_fixed_point(c.teacher, c.net, 28.0, c.opt);
   for (const auto* r : {&first, &direct, &skipped, &cold}) {
     REQUIRE(r->status == Status::success);
     CHECK(r->law_consistent);
@@ -1178,12 +1194,12 @@ TEST_CASE("a continuation on the iteration rule first reaches the law rule's fix
   // certified here); without the stage the law rule's Broyden takes 5.
   CHECK(first.branches[first.chosen].iterations == 1);
   CHECK(direct.branches[direct.chosen].iterations >= 4);
-  CHECK(first.law_residual <= opt.tol * 2.0);
+  CHECK(first.law_residual <= c.opt.tol * 2.0);
   const auto& b = first.branches[first.chosen];
   for (const auto* other : {&direct, &cold}) {
-    const auto& c = other->branches[other->chosen];
-    check_same_q_gamma(b, c, 1e-9, 1e-9);
-    CHECK(b.train_loss == Approx(c.train_loss).margin(1e-9));
+    const auto& o = other->branches[other->chosen];
+    check_same_q_gamma(b, o, 1e-9, 1e-9);
+    CHECK(b.train_loss == Approx(o.train_loss).margin(1e-9));
     // The law written by that application is the one the solve without the stage writes at its
     // end: same nodes, u to the solutions' distance.
     REQUIRE(first.law.size() == other->law.size());
@@ -1203,25 +1219,13 @@ TEST_CASE("a continuation on the iteration rule first reaches the law rule's fix
 // 2.88. Second route: the same continuation without the stage (Q, Γ to 1e-12).
 TEST_CASE("the iteration-rule-first stage falls back to the law rule's Broyden where not every node is certified",
           "[phase1][fixed-point]") {
-  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
-  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
-  phase1::FixedPointOptions opt;
-  opt.ridge = 0.2;
-  opt.hard = {0};
-  const auto r0 = phase1::solve_fixed_point(teacher, net, 2.0, opt);
-  REQUIRE(r0.status == Status::success);
-  const auto& b0 = r0.branches[r0.chosen];
-  const auto r1 = phase1::solve_fixed_point(teacher, net, 2.4, opt, &b0);
-  REQUIRE(r1.status == Status::success);
-  auto b1 = r1.branches[r1.chosen];
+  const TanhContinuation c(2.0, 2.4);
+  auto b1 = c.b1();
   REQUIRE_FALSE(b1.law_convex_certified);
-  REQUIRE(b1.jacobian.size() == 4);
   b1.law_convex_certified = true;
-  const auto predictor = phase1::continuation_predictor({{2.4, &b1}, {2.0, &b0}}, 2.88);
-  const auto staged = phase1::solve_fixed_point(teacher, net, 2.88, opt, &b1, &predictor);
-  phase1::FixedPointOptions off = opt;
-  off.continuation_iteration_rule_first = false;
-  const auto direct = phase1::solve_fixed_point(teacher, net, 2.88, off, &b1, &predictor);
+  const auto predictor = phase1::continuation_predictor({{2.4, &b1}, {2.0, &c.b0()}}, 2.88);
+  const auto staged = c.at(2.88, b1, predictor, true);
+  const auto direct = c.at(2.88, b1, predictor, false);
   REQUIRE(staged.status == Status::success);
   REQUIRE(direct.status == Status::success);
   CHECK(staged.iteration_rule_first_applications > 0);
