@@ -720,6 +720,10 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
       << (!r.uniqueness_checked ? "continued from a nearby delta"
                                 : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken");
   if (r.merged_starts > 0) out << ", " << r.merged_starts << " start(s) stopped on reaching it";
+  if (r.coarse_start_solutions > 0) {
+    out << ", starts run first on " << phase1::coarse_iteration_points(m) << "^" << m << " h nodes ("
+        << r.coarse_start_solutions << " distinct solution(s) there)";
+  }
   if (r.continued_from) {
     out << ", " << b.iterations << " iterations on the law's rule from "
         << (r.continued_from == 1 ? "the continuation predictor" : "the nearby solution");

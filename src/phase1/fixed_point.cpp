@@ -49,6 +49,11 @@ constexpr int kBroydenRefreshColumns = 10;
 // below kMergeResidual (1 + ‖X‖∞) and that solution is within kMergeDistance times the residual.
 constexpr double kMergeResidual = 1e-6;
 constexpr double kMergeDistance = 10.0;
+// Budget of a cold start on the coarse rule (FixedPointOptions::coarse_cold_starts): a start that
+// has not converged within it, or whose best residual has not halved over the window, goes on to
+// the iteration rule from its own start.
+constexpr int kCoarseStartMaxIter = 200;
+constexpr int kCoarseStallWindow = 20;
 // The projection onto Q − MᵀM ⪰ 0 (make_admissible) is not taken where it leaves no eigenvalue of
 // Q − MᵀM above this fraction of 1 + ‖Q‖.
 constexpr double kCollapsedCovariance = 1e-8;
@@ -1228,6 +1233,12 @@ int default_iteration_points(int m) {
   return table[std::clamp(m, 1, kMaxWidth) - 1];
 }
 
+int coarse_iteration_points(int m) {
+  // m ≥ 3: the iteration rule (6³, 4⁴, …) is already small; no coarse stage.
+  static const int table[kMaxWidth] = {16, 6, 0, 0, 0, 0, 0, 0};
+  return table[std::clamp(m, 1, kMaxWidth) - 1];
+}
+
 void FixedPointOptions::validate(int k, int m) const {
   if (!(ridge > 0) || !std::isfinite(ridge)) fail("ridge", "the stationary-point equations need a ridge > 0 (λQ = −E[uFᵀ])");
   std::vector<bool> seen(k, false);
@@ -1623,23 +1634,78 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   }
   bool cold_run = false;
   std::vector<Eigen::VectorXd> start_solutions;  // the solutions of the starts so far, packed
-  for (std::size_t s = 0; s < starts.size() && !result.continued_from; ++s) {
-    if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
-    cold_run = cold_run || !warm || s > 0;
-    int merged_into = -1;
-    FixedPointBranch br = solve_from(map, starts[s], options, static_cast<int>(s), free, false, &start_solutions, &merged_into);
-    if (merged_into >= 0) {
-      ++result.merged_starts;
-      continue;
+  // The points the starts run from on the iteration rule, with their indices in `starts`.
+  std::vector<std::pair<Params, int>> run_from;
+  for (std::size_t s = 0; s < starts.size(); ++s) run_from.emplace_back(starts[s], static_cast<int>(s));
+  // Cold starts on a coarse rule first (FixedPointOptions::coarse_cold_starts): the starts run on
+  // coarse_iteration_points(m) nodes per axis, a start that reaches a solution found there by an
+  // earlier one stops (kMergeResidual, as below), and only the distinct coarse solutions — and the
+  // starts that did not converge there, from their own start — go on to the iteration rule, where
+  // they arrive within the coarse rule's quadrature error of its fixed point. Where none is left
+  // to run or none of them converges there, every start runs on the iteration rule as before.
+  bool coarse_used = false;
+  if (!warm && !result.continued_from && options.coarse_cold_starts && options.xi_points == 0 &&
+      coarse_iteration_points(m) > 0) {
+    GaussianRuleOptions coarse_rule = iteration_rule;
+    coarse_rule.hermite_points = coarse_iteration_points(m);
+    const auto coarse_map = make_map(teacher, groups, pool, net, delta, options, coarse_rule,
+                                     options.prox_global_iteration, &applications);
+    const FixedPointOptions coarse_options = short_budget(std::min(options.max_iter, kCoarseStartMaxIter), kCoarseStallWindow);
+    std::vector<Eigen::VectorXd> coarse_solutions;
+    std::vector<std::pair<Params, int>> refined;
+    int coarse_merged = 0;
+    for (std::size_t s = 0; s < starts.size(); ++s) {
+      int merged_into = -1;
+      const FixedPointBranch br = solve_from(*coarse_map, starts[s], coarse_options, static_cast<int>(s), free, true,
+                                             &coarse_solutions, &merged_into);
+      if (merged_into >= 0) {
+        ++coarse_merged;
+      } else if (br.status == Status::success) {
+        coarse_solutions.push_back(params_of(br, k, m).pack());
+        refined.emplace_back(params_of(br, k, m), static_cast<int>(s));
+      } else {
+        refined.emplace_back(starts[s], static_cast<int>(s));
+      }
     }
-    if (br.status == Status::success) {
-      start_solutions.push_back(params_of(br, k, m).pack());
-      bool known = false;
-      for (const auto& c : converged) known = known || same_solution(c, br, k, m);
-      if (!known) converged.push_back(br);
-    } else {
-      failed.push_back(br);
+    result.coarse_start_solutions = static_cast<int>(coarse_solutions.size());
+    if (!coarse_solutions.empty()) {
+      run_from = std::move(refined);
+      result.merged_starts += coarse_merged;
+      coarse_used = true;
     }
+  }
+  auto run_starts = [&]() {
+    for (std::size_t s = 0; s < run_from.size() && !result.continued_from; ++s) {
+      if (warm && s == 1 && !converged.empty() && !options.cold_starts_with_warm) break;
+      cold_run = cold_run || !warm || s > 0;
+      int merged_into = -1;
+      FixedPointBranch br =
+          solve_from(map, run_from[s].first, options, run_from[s].second, free, false, &start_solutions, &merged_into);
+      if (merged_into >= 0) {
+        ++result.merged_starts;
+        continue;
+      }
+      if (br.status == Status::success) {
+        start_solutions.push_back(params_of(br, k, m).pack());
+        bool known = false;
+        for (const auto& c : converged) known = known || same_solution(c, br, k, m);
+        if (!known) converged.push_back(br);
+      } else {
+        failed.push_back(br);
+      }
+    }
+  };
+  run_starts();
+  if (coarse_used && converged.empty()) {
+    // No coarse solution converged on the iteration rule: every start runs there from its own
+    // start, as without the coarse stage.
+    result.coarse_start_solutions = 0;
+    result.merged_starts = 0;
+    failed.clear();
+    start_solutions.clear();
+    run_from.clear();
+    for (std::size_t s = 0; s < starts.size(); ++s) run_from.emplace_back(starts[s], static_cast<int>(s));
+    run_starts();
   }
   // Polish on the law's rule: the returned law must satisfy the equations on its own nodes, or its
   // Hessian is that of a point that is not stationary. The iteration rule (Gauss–Hermite) and the

@@ -398,6 +398,57 @@ TEST_CASE("cold starts that reach an earlier start's solution stop there", "[pha
   }
 }
 
+// The cold starts run first on the coarse rule (FixedPointOptions::coarse_cold_starts) and only
+// their distinct solutions go on to the iteration rule. Truth: the solve with every start on the
+// iteration rule (the stage off) — same solution on the law's rule, same uniqueness verdict.
+// Cases: softplus m = 2 (unequal weights, 6² coarse rule) at the first δ of a scan and at δ = 2,
+// where the 12² rule's map jumps (docs/nn.md, Numerics); log cosh m = 1 (16-node coarse rule) and
+// tanh m = 2 with equal weights (rotated rules) at δ = 0.05; k = 2 with learned z1, δ = 0.5.
+TEST_CASE("cold starts on the coarse rule first reach the iteration rule's solution", "[phase1][fixed-point]") {
+  struct Case {
+    const char *link, *activation;
+    std::vector<double> a;
+    double ridge, delta;
+    std::vector<int> hard;
+  };
+  const std::vector<Case> cases = {
+      {"min(z^2,4)", "softplus", {0.7, 0.4}, 0.2, 0.05, {0}},
+      {"min(z^2,4)", "softplus", {0.7, 0.4}, 0.2, 2.0, {0}},
+      {"min(z^2,4)", "logcosh", {1.0}, 0.05, 0.05, {0}},
+      {"min(z^2,4)", "tanh", {0.5, 0.5}, 0.2, 0.05, {0}},
+      {"z1 + min(z2^2,4)", "tanh", {1.0}, 0.2, 0.5, {1}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.link, c.activation, c.a.size(), c.delta);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{});
+    const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), c.a);
+    phase1::FixedPointOptions opt;
+    opt.ridge = c.ridge;
+    opt.hard = c.hard;
+    const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
+    phase1::FixedPointOptions off = opt;
+    off.coarse_cold_starts = false;
+    const auto without = phase1::solve_fixed_point(teacher, net, c.delta, off);
+    REQUIRE(with.status == Status::success);
+    REQUIRE(without.status == Status::success);
+    CHECK(with.coarse_start_solutions >= 1);
+    CHECK(without.coarse_start_solutions == 0);
+    CHECK(with.unique == without.unique);
+    CHECK(with.uniqueness_checked);
+    CHECK(with.law_consistent == without.law_consistent);
+    const auto& b = with.branches[with.chosen];
+    const auto& r = without.branches[without.chosen];
+    // Both are fixed points of the law's rule to tol 1e-10 (or within its resolution, the same for
+    // both); the distance between two such points is (I − ∂T)⁻¹ times their residuals.
+    const double margin = with.law_resolution_limited || without.law_resolution_limited
+                              ? 10 * std::max(with.law_quadrature_error, without.law_quadrature_error)
+                              : 1e-7;
+    check_same_q_gamma(b, r, margin, margin * (1 + std::fabs(r.Gamma[0])));
+    for (std::size_t i = 0; i < b.M.size(); ++i) CHECK(b.M[i] == Approx(r.M[i]).margin(margin));
+    CHECK(b.risk == Approx(r.risk).epsilon(1e-6));
+  }
+}
+
 // With σ'(0) = 0 the network at zero is stationary: Q = 0, M = 0 is an exact fixed point of T. A
 // projection of Anderson's (or Broyden's) trial points onto Q − MᵀM ⪰ 0 that collapses the
 // covariance would put the iteration on it for good (measured: two of the three cold starts at
