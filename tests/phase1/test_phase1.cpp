@@ -425,6 +425,7 @@ TEST_CASE("cold starts on the coarse rule first reach the iteration rule's solut
     phase1::FixedPointOptions opt;
     opt.ridge = c.ridge;
     opt.hard = c.hard;
+    opt.coarse_cold_starts = true;
     const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
     phase1::FixedPointOptions off = opt;
     off.coarse_cold_starts = false;

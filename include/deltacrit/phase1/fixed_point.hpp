@@ -98,8 +98,11 @@ struct FixedPointOptions {
   // distinct coarse solutions (and the starts that did not converge there) are continued on the
   // iteration rule. Uniqueness is then judged on the coarse rule first: two starts that reach one
   // solution there count as one. Measured at δ = 0.05 (first point of a scan), tanh m = 2,
-  // fixed:0.5,0.5, z1 + z2², latent 2 hard: docs/nn.md, Numerics.
-  bool coarse_cold_starts = true;
+  // fixed:0.5,0.5, z1 + z2², latent 2 hard: 30.6 → 12.4 s, same solution (docs/nn.md, Numerics).
+  // Off by default: over 378 cold solves (k = 1, m ≤ 2, seven activations, three links, δ = 0.3,
+  // 1, 3) it ended on another branch in a few of them, and in one reported a unique solution where
+  // the starts on the iteration rule found two (docs/nn.md, Known limits).
+  bool coarse_cold_starts = false;
   // With a warm start (and polish_on_law_rule), the solution is first continued directly on the
   // law's rule: Broyden's method from the predictor, then from the warm start (with the warm
   // start's Jacobian estimate; skipped where the predictor's run ended within the law rule's
