@@ -1634,9 +1634,11 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   }
   bool cold_run = false;
   std::vector<Eigen::VectorXd> start_solutions;  // the solutions of the starts so far, packed
-  // The points the starts run from on the iteration rule, with their indices in `starts`.
-  std::vector<std::pair<Params, int>> run_from;
-  for (std::size_t s = 0; s < starts.size(); ++s) run_from.emplace_back(starts[s], static_cast<int>(s));
+  // The points the starts run from on the iteration rule, with their indices in `starts`: the
+  // starts themselves, unless the coarse stage below replaces them by its solutions.
+  std::vector<std::pair<Params, int>> own_starts;
+  for (std::size_t s = 0; s < starts.size(); ++s) own_starts.emplace_back(starts[s], static_cast<int>(s));
+  std::vector<std::pair<Params, int>> run_from = own_starts;
   // Cold starts on a coarse rule first (FixedPointOptions::coarse_cold_starts): the starts run on
   // coarse_iteration_points(m) nodes per axis, a start that reaches a solution found there by an
   // earlier one stops (kMergeResidual, as below), and only the distinct coarse solutions — and the
@@ -1703,8 +1705,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     result.merged_starts = 0;
     failed.clear();
     start_solutions.clear();
-    run_from.clear();
-    for (std::size_t s = 0; s < starts.size(); ++s) run_from.emplace_back(starts[s], static_cast<int>(s));
+    run_from = own_starts;
     run_starts();
   }
   // Polish on the law's rule: the returned law must satisfy the equations on its own nodes, or its
