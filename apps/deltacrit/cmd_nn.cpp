@@ -56,6 +56,7 @@ struct NNArgs : LinkArgs {
   int fp_max_iter = 2000;
   double fp_weight_floor = 1e-14;
   double fp_principal_ratio = 1e-2;
+  bool fp_tensor_rule = false;
   int threads = 1;
   Format format = Format::table;
   std::string out;
@@ -268,6 +269,7 @@ Setup make_setup(const NNArgs& args) {
       fo.max_iter = args.fp_max_iter;
       fo.node_weight_floor = args.fp_weight_floor;
       fo.principal_axis_ratio = args.fp_principal_ratio;
+      fo.split_symmetric_rule = !args.fp_tensor_rule;
       fo.threads = args.threads;
       try {
         fo.validate(k, args.width);
@@ -383,6 +385,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
   if (args.phase1 == "fixed-point") {
     j["options"]["fp_weight_floor"] = args.fp_weight_floor;
     j["options"]["fp_principal_ratio"] = args.fp_principal_ratio;
+    j["options"]["fp_tensor_rule"] = args.fp_tensor_rule;
     j["options"]["threads"] = args.threads;
   }
   j["status"] = std::string(to_string(status));
@@ -602,7 +605,7 @@ const CommandRegistration registration{
                      "Points per side of --threshold-check, at r = R j/N, j = 1..N (1..20, default 4)");
       sub.add_flag("--check-quadrature", args->check_quadrature, "Repeat on refined quadrature rules and report the differences as error estimates");
       sub.add_option("--scan-per-decade", args->scan_per_decade, "Scan points per decade of delta (default 6)");
-      sub.add_option("--u-points", args->u_points, "m >= 2: Gauss-Hermite nodes per axis for u (init) or h (fixed point); 0 = automatic");
+      sub.add_option("--u-points", args->u_points, "m >= 2: Gauss-Hermite nodes per axis for u (init) or h (fixed point; for m = 2 with equal second-layer weights the split rule built from it, see --fp-tensor-rule); 0 = automatic");
       sub.add_option("--u-panel-width", args->u_panel_width, "m = 1: panel width of the composite rule for u (init) or h (fixed point), default 0.5");
       sub.add_option("--u-composite-max-dim", args->u_composite_max_dim, "Use the composite rule for u or h when m <= this (default 1; Gauss-Hermite above)");
       sub.add_option("--u-panel-points", args->u_panel_points, "m = 1: Gauss-Legendre nodes per panel for u or h (default 8)");
@@ -621,6 +624,10 @@ const CommandRegistration registration{
                      "Fixed point, m >= 2: integrate h along its principal axis (41 nodes x 4 sign vectors for "
                      "m = 2, x 2m cross-polytope nodes for m >= 3) where the second eigenvalue of Q - M^T M is "
                      "below this fraction of the first, in [0, 0.1] (default 0.01; 0: tensor rule only)");
+      sub.add_flag("--fp-tensor-rule", args->fp_tensor_rule,
+                   "Fixed point, m = 2 with equal second-layer weights: integrate h on the rotated tensor "
+                   "Gauss-Hermite rule (p^2 nodes, p = --u-points) instead of the rule split along h1 = h2 "
+                   "(Gauss-Hermite along (1,1) x half-range Gauss on each side along (1,-1): p - p/4 x 2 (p/3) nodes)");
       add_format_option(sub, args->format, true);
       sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
       sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");

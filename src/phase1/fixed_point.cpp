@@ -197,6 +197,38 @@ bool has_equal_second_layer_weights(const Network& net) {
   return false;
 }
 
+// The rule for N(0, I₂) of m = 2 with equal second-layer weights: ξ = (s + t, s − t)/√2 with s from
+// the n_s-point Gauss–Hermite rule and t = ±τ_j from the n_t-point half-range rule on each side
+// of t = 0 (gauss::half_hermite_rule), n_s = p − ⌊p/4⌋ and n_t = ⌊p/3⌋ for a tensor rule of p
+// points per axis (33 → 25 × 2·11 = 550 nodes; 16 → 12 × 2·5 = 120). Why: the prox objective is
+// symmetric under swapping the two neurons, so where its minimiser is not on the diagonal the
+// prox jumps between the two swapped minimisers across the plane h₁ = h₂; at a symmetric point
+// (M₁ = M₂, Q₁₁ = Q₂₂) that plane is t = 0 (h − mean = C ξ with C the symmetric root of Q − MᵀM,
+// which commutes with the swap), and a rule with no node on it and a Gauss rule on each side
+// integrates the two smooth halves, where the tensor rule (rotated, rotate_rule) puts the jump
+// inside its cells. The rule is symmetric under the swap, so T maps symmetric points to symmetric
+// points, which the rotated tensor rule does not. Measured by one application of T at the
+// symmetrised δ = 3 solution of tanh, fixed:0.5,0.5, z1 + z2², latent 2 hard, ridge 0.2
+// (docs/nn.md, Numerics, session 14): the tensor rules 25²..57² return M₁ − M₂ = −4e-3..−2.5e-3
+// and Γ₁₁ = 0.99074..1.00063; this rule M₁ = M₂ and Γ₁₁ = 0.98778 (p = 33), against 0.98834 on
+// 57 × 2·24 nodes. The quadrature error left is that of the prox's other switching jumps.
+void split_symmetric_rule(int p, std::vector<double>& xi, std::vector<double>& w) {
+  const gauss::Rule1D& rs = gauss::hermite_rule(std::max(2, p - p / 4));
+  const gauss::Rule1D& rt = gauss::half_hermite_rule(std::clamp(p / 3, 1, 40));
+  xi.clear();
+  w.clear();
+  const double r = std::sqrt(0.5);
+  for (std::size_t i = 0; i < rs.x.size(); ++i) {
+    for (std::size_t j = 0; j < rt.x.size(); ++j) {
+      for (const double t : {rt.x[j], -rt.x[j]}) {
+        xi.push_back(r * (rs.x[i] + t));
+        xi.push_back(r * (rs.x[i] - t));
+        w.push_back(rs.w[i] * rt.w[j]);
+      }
+    }
+  }
+}
+
 void rotate_rule(int m, std::vector<double>& xi) {
   Eigen::MatrixXd A(m, m);
   for (int i = 0; i < m; ++i)
@@ -299,7 +331,13 @@ class FixedPointMapT final : public FixedPointMap {
     sup_value_ = net.activation().sup_abs_value();
     sup_d1_ = net.activation().sup_abs_d1();
     sup_d2_ = net.activation().sup_abs_d2();
-    if (has_equal_second_layer_weights(net)) rotate_rule(net.width(), xi_);
+    if (has_equal_second_layer_weights(net)) {
+      if (opt.split_symmetric_rule && net.width() == 2 && net.width() > rule.composite_max_dim) {
+        split_symmetric_rule(rule.hermite_points > 0 ? rule.hermite_points : default_u_points(2), xi_, xi_w_);
+      } else {
+        rotate_rule(net.width(), xi_);
+      }
+    }
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
     if (principal) build_principal_rule(rule);

@@ -53,3 +53,25 @@ TEST_CASE("Adaptive quadrature handles endpoint singularities and breakpoints", 
   auto r2 = gauss::integrate([](double x) { return std::abs(x); }, -1.0, 1.0, {0.0});
   CHECK(r2.value == Approx(1.0).epsilon(1e-12));
 }
+
+TEST_CASE("Half-range Gauss-Hermite rule reproduces the half moments of N(0, 1)", "[gauss][hermite]") {
+  // E[z^j; z > 0] = 2^{j/2} Γ((j + 1)/2) / (2√π), exact for j ≤ 2n − 1; every term is positive, so
+  // the check loses no digits to cancellation.
+  for (int n : {1, 2, 7, 12, 25, 40}) {
+    const auto& r = gauss::half_hermite_rule(n);
+    REQUIRE(r.x.size() == static_cast<std::size_t>(n));
+    CHECK(r.x.front() > 0);
+    for (int i = 1; i < n; ++i) CHECK(r.x[i] > r.x[i - 1]);
+    for (int j = 0; j <= 2 * n - 1; ++j) {
+      double q = 0.0;
+      for (int i = 0; i < n; ++i) q += r.w[i] * std::pow(r.x[i], j);
+      const double exact = std::pow(2.0, 0.5 * j) * std::tgamma(0.5 * (j + 1)) / (2.0 * std::sqrt(M_PI));
+      CHECK(q == Approx(exact).epsilon(1e-12));
+    }
+  }
+  // n = 1: the node is E[z | z > 0] = √(2/π) with weight 1/2.
+  CHECK(gauss::half_hermite_rule(1).x[0] == Approx(std::sqrt(2.0 / M_PI)).epsilon(1e-14));
+  CHECK(gauss::half_hermite_rule(1).w[0] == Approx(0.5).epsilon(1e-14));
+  CHECK_THROWS_AS(gauss::half_hermite_rule(0), InputError);
+  CHECK_THROWS_AS(gauss::half_hermite_rule(41), InputError);
+}

@@ -557,6 +557,39 @@ TEST_CASE("fixed point converges for a network with equal second-layer weights",
   check_softplus_m2_converges({0.5, 0.5}, {1.0, 2.0, 3.0});
 }
 
+// m = 2 with equal second-layer weights: the prox objective is symmetric under swapping the
+// neurons, so T maps symmetric points (M₁ = M₂, Q₁₁ = Q₂₂, Γ₁₁ = Γ₂₂) to symmetric points in the
+// continuum. The split rule (FixedPointOptions::split_symmetric_rule) is itself symmetric under the
+// swap, so the solution it finds from the symmetric cold starts keeps that invariant to round-off;
+// the rotated tensor rule is not (measured at δ = 2: Q₁₁ − Q₂₂ = 2.9e-3, 1.3e-3, −8.4e-3 for 33²,
+// 41², 49², while the split rules' Q₁₁ scatter by 1.1e-2 over p = 25..49: the rest of the
+// quadrature error is the ordinary switching set, docs/nn.md, Numerics, session 14). Also: every
+// split rule converges to a law-consistent point, where the 25² tensor rule does not.
+TEST_CASE("the split rule keeps the symmetric solution of equal second-layer weights symmetric", "[phase1][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("softplus"), model::Loss::parse("square"), {0.5, 0.5});
+  for (int p : {25, 33, 41}) {
+    CAPTURE(p);
+    phase1::FixedPointOptions opt;
+    opt.ridge = 0.2;
+    opt.hard = {0};
+    opt.law_rule.hermite_points = p;
+    const auto r = phase1::solve_fixed_point(teacher, net, 2.0, opt);
+    REQUIRE(r.status == Status::success);
+    CHECK(r.law_consistent);
+    const auto& b = r.branches[r.chosen];
+    CHECK(std::fabs(b.Q[0] - b.Q[3]) <= 1e-12 * b.Q[0]);
+    CHECK(std::fabs(b.Gamma[0] - b.Gamma[3]) <= 1e-12 * b.Gamma[0]);
+    CHECK(std::fabs(b.Q[1]) > 0.1);  // the two neurons are correlated, not a trivial symmetric point
+    // The tensor rule of the same size breaks the symmetry by its quadrature error.
+    opt.split_symmetric_rule = false;
+    const auto t = phase1::solve_fixed_point(teacher, net, 2.0, opt);
+    REQUIRE(t.status == Status::success);
+    const auto& tb = t.branches[t.chosen];
+    CHECK(std::fabs(tb.Q[0] - tb.Q[3]) > 1e-4);
+  }
+}
+
 // continuation_predictor is the polynomial in t = 1/δ through two or three solutions in the
 // coordinates (M, R, Γ), R = (Q − MᵀM)^{1/2}: solutions whose M, R, Γ are a line (two points) or a
 // parabola (three points) in 1/δ are reproduced exactly at any δ, inside the points and beyond
@@ -882,6 +915,7 @@ PrincipalVsTensor principal_vs_tensor(int m, double delta, std::initializer_list
   for (int p : points) {
     phase1::FixedPointOptions t = opt;
     t.principal_axis_ratio = 0.0;
+    t.split_symmetric_rule = false;  // the tensor rules p² (m = 2 has equal weights here)
     t.law_rule.hermite_points = p;
     out.tensor.push_back(phase1::solve_fixed_point(teacher, net, delta, t));
     REQUIRE(out.tensor.back().status == Status::success);

@@ -87,6 +87,15 @@ struct FixedPointOptions {
   // (the four neurons nearly coincide) and the 7⁴ rule puts 7 nodes along the principal axis. The
   // iteration rule (cold starts) stays the tensor rule. 0 disables; in [0, 0.1].
   double principal_axis_ratio = 1e-2;
+  // m = 2 with equal second-layer weights (the default fixed:1/2,1/2), Gauss–Hermite rules: the rule
+  // for the Gaussian part of h is split along the plane h₁ − h₂ = const through the mean — a
+  // Gauss–Hermite rule along (1, 1)/√2 times a half-range Gauss rule on each side along
+  // (1, −1)/√2 (p − ⌊p/4⌋ × 2⌊p/3⌋ nodes for p points per axis: 550 for the law's rule) — instead
+  // of the rotated p² tensor rule. The prox jumps between the two swapped minimisers across
+  // h₁ = h₂ where its minimiser is off the diagonal; at a symmetric point that plane is the split,
+  // and the rule keeps T's symmetry (fixed_point.cpp, split_symmetric_rule; docs/nn.md, Numerics).
+  // Off: the rotated tensor rule. Other widths and weights are not affected.
+  bool split_symmetric_rule = true;
   std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
                                                        // s/√2 on the diagonal, and 0)
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
