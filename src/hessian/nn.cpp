@@ -395,6 +395,7 @@ PointResult Analyzer::evaluate(double delta) {
     p.branch = at.branch;
     stationary = at.stationary;
     p.phase1_law_consistent = at.consistent;
+    p.phase1_quadrature_error = at.quadrature_error;
     if (at.status != Status::success) {
       p.status = at.status;
       p.message = "phase1: " + at.message;
@@ -502,7 +503,9 @@ Thresholds Analyzer::thresholds() {
   // Every successful evaluation is recorded for the resolution of the thresholds.
   auto evaluate_recorded = [&](double delta) {
     PointResult p = evaluate_retry(delta);
-    if (p.status == Status::success) th.samples.push_back({delta, p.k_min_at_edge, p.k_min_at_zero});
+    if (p.status == Status::success) {
+      th.samples.push_back({delta, p.k_min_at_edge, p.k_min_at_zero, p.phase1_quadrature_error});
+    }
     return p;
   };
   std::vector<double> grid;
@@ -628,8 +631,10 @@ Thresholds Analyzer::thresholds() {
     const double hi = std::max(grid[first], t.value * (1.0 + R));
     std::vector<CrossingSample> in_window;
     std::vector<EventSampleValue> values;
+    double law_q = 0.0;  // the largest quadrature error of the phase-1 laws in the window
     for (const auto& s : th.samples) {
       if (s.delta < lo * (1 - 1e-12) || s.delta > hi * (1 + 1e-12)) continue;
+      law_q = std::max(law_q, s.law_quadrature_error);
       const double v = nn_event ? s.k_min_at_zero : s.k_min_at_edge;
       in_window.push_back({s.delta, holds_if_negative ? v < 0 : v >= 0});
       if (std::isfinite(v)) values.push_back({s.delta, v});
@@ -643,6 +648,19 @@ Thresholds Analyzer::thresholds() {
       t.message += std::string(t.message.empty() ? "" : "; ") +
                    "the event's scatter near the crossing (jitter) was not estimated, as the root search's "
                    "points do not spread around it; --threshold-check 0.05 measures it";
+    }
+    if (law_q > 0) {
+      // The bracket and the jitter measure the event on the laws as solved; a law that is a fixed
+      // point of its rule only to that rule's quadrature error moves the event by an amount
+      // neither shows (softplus m = 2, fixed:0.5,0.5, min(z², 4), ridge 0.2: δ_BBP 1.60979 with a
+      // zero-width bracket, 0.040 by --check-quadrature; docs/nn.md, Numerics, session 14).
+      std::ostringstream w;
+      w.precision(3);
+      w << "the phase-1 law near the crossing is resolution-limited (its rule has no fixed point to the tolerance; "
+           "quadrature error up to "
+        << law_q << " in (M, Q, Gamma)), which the bracket does not include; --check-quadrature estimates the "
+                    "resulting error in delta";
+      t.message += std::string(t.message.empty() ? "" : "; ") + w.str();
     }
     if (jit.jitter > kJitterWarning) {
       std::ostringstream w;
@@ -815,6 +833,9 @@ LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, p
       at.branch = describe(r, state->net.width());
       at.law = std::move(r.law);
       at.consistent = r.law_consistent;
+      if (r.law_resolution_limited || r.law_within_quadrature_error || !r.law_consistent) {
+        at.quadrature_error = r.law_quadrature_error;
+      }
       if (r.status == Status::success) {
         solved.emplace_back(delta, r.branches[r.chosen]);
         // Bounded history: the nearest few are all the predictor uses.

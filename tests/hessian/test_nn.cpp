@@ -342,6 +342,41 @@ TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn
   }
 }
 
+// A phase-1 law that is a fixed point of its rule only to the rule's quadrature error
+// (LawAt::quadrature_error > 0) moves the event by an amount the bracket does not show: the
+// threshold says so, naming --check-quadrature. The same law with the error 0 carries no such
+// note, and the threshold itself does not depend on the flag (the law is the same): the small-init
+// quadratic law of min(z², 4), whose δ_BBP is the closed-form spectral threshold.
+TEST_CASE("a resolution-limited phase-1 law near a crossing is reported with the threshold", "[hessian][nn][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+  hessian::NNOptions opt;
+  opt.ridge = 0.5;
+  opt.hard = {0};
+  double value[2] = {0.0, 0.0};
+  for (const double q : {0.0, 0.02}) {
+    CAPTURE(q);
+    hessian::Analyzer analyzer(net, opt, [&law, q](double) {
+      hessian::LawAt at;
+      at.law = law;
+      at.depends_on_delta = true;
+      at.quadrature_error = q;
+      return at;
+    });
+    const auto th = analyzer.thresholds();
+    REQUIRE(th.bbp.status == Status::success);
+    REQUIRE(std::isfinite(th.bbp.value));
+    value[q > 0] = th.bbp.value;
+    const bool noted = th.bbp.message.find("resolution-limited") != std::string::npos &&
+                       th.bbp.message.find("--check-quadrature") != std::string::npos;
+    CHECK(noted == (q > 0));
+    for (const auto& sample : th.samples) CHECK(sample.law_quadrature_error == q);
+  }
+  CHECK(value[0] == value[1]);
+  CHECK(value[0] == Approx(ScalarSpectral::threshold()).epsilon(test_tol::kNNScalarRoute));
+}
+
 // The fixed-point law provider continues the branch from δ to δ (Broyden on the law's rule from the
 // nearest solutions). A point reached by continuation must equal the same point solved alone by a
 // fresh provider (cold starts, polish): second route, same equations and nodes. Issue 5's example.

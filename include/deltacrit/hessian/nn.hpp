@@ -80,6 +80,11 @@ struct LawAt {
   // continuation of the solution to the law's rule did not converge; the law is then that of the
   // iteration rule's solution, off by the quadrature error). Always true for init and empirical.
   bool consistent = true;
+  // Fixed point: the quadrature error q of the law's rule in (M, Q, Γ) (max norm, the difference of
+  // T on that rule and on the next coarser one) where the solve estimated it — the law's rule had
+  // no fixed point to the tolerance (resolution-limited or stalled within q) or the polish failed;
+  // 0 otherwise, and for init and empirical laws.
+  double quadrature_error = 0.0;
 };
 using LawProvider = std::function<LawAt(double delta)>;
 
@@ -147,6 +152,8 @@ struct PointResult {
   bool phase1_unstable = false;
   // Fixed-point laws only: LawAt::consistent (false: a warning in `message`).
   bool phase1_law_consistent = true;
+  // Fixed-point laws only: LawAt::quadrature_error (0: not estimated, or an exact law).
+  double phase1_quadrature_error = 0.0;
   // D is unbounded below on L₁ (LawDiagnostics::unbounded_below): no transition in the limit.
   // bulk_edge is then −inf, there is no outlier and k_min_* are +inf; `message` gives the reason.
   bool no_transition = false;
@@ -212,6 +219,7 @@ struct EventSample {
   double delta = 0.0;
   double k_min_at_edge = 0.0;         // φ(δ): BBP event holds iff < 0
   double k_min_at_zero = 0.0;         // ψ(δ): NN event holds iff < 0
+  double law_quadrature_error = 0.0;  // PointResult::phase1_quadrature_error at δ
 };
 
 // Half-width (relative) of the window of event_jitter around a threshold, and the jitter above
