@@ -320,6 +320,21 @@ TEST_CASE("k = 2: delta_NN of sign(z1 z2) equals its closed-form spectral thresh
 
 // A law flagged inconsistent by its provider (the fixed point's continuation to the law's rule
 // failed) must say so in the point's result and message; a consistent one must not.
+namespace {
+// A δ-dependent provider handing out `law` with the flags a fixed-point solve sets (LawAt::consistent,
+// LawAt::quadrature_error): synthetic fixed-point laws for the reporting tests below.
+hessian::LawProvider flagged_law(const phase1::Law& law, bool consistent, double quadrature_error) {
+  return [&law, consistent, quadrature_error](double) {
+    hessian::LawAt at;
+    at.law = law;
+    at.depends_on_delta = true;
+    at.consistent = consistent;
+    at.quadrature_error = quadrature_error;
+    return at;
+  };
+}
+}  // namespace
+
 TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn][fixed-point]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
   const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
@@ -328,13 +343,7 @@ TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn
   opt.hard = {0};
   for (bool consistent : {true, false}) {
     CAPTURE(consistent);
-    hessian::Analyzer analyzer(net, opt, [&law, consistent](double) {
-      hessian::LawAt at;
-      at.law = law;
-      at.depends_on_delta = true;
-      at.consistent = consistent;
-      return at;
-    });
+    hessian::Analyzer analyzer(net, opt, flagged_law(law, consistent, 0.0));
     const auto p = analyzer.point(3.0);
     REQUIRE(p.status == Status::success);
     CHECK(p.phase1_law_consistent == consistent);
@@ -357,13 +366,7 @@ TEST_CASE("a resolution-limited phase-1 law near a crossing is reported with the
   double value[2] = {0.0, 0.0};
   for (const double q : {0.0, 0.02}) {
     CAPTURE(q);
-    hessian::Analyzer analyzer(net, opt, [&law, q](double) {
-      hessian::LawAt at;
-      at.law = law;
-      at.depends_on_delta = true;
-      at.quadrature_error = q;
-      return at;
-    });
+    hessian::Analyzer analyzer(net, opt, flagged_law(law, true, q));
     const auto th = analyzer.thresholds();
     REQUIRE(th.bbp.status == Status::success);
     REQUIRE(std::isfinite(th.bbp.value));
