@@ -213,8 +213,9 @@ bool has_equal_second_layer_weights(const Network& net) {
 // and Γ₁₁ = 0.99074..1.00063; this rule M₁ = M₂ and Γ₁₁ = 0.98778 (p = 33), against 0.98834 on
 // 57 × 2·24 nodes. The quadrature error left is that of the prox's other switching jumps.
 void split_symmetric_rule(int p, std::vector<double>& xi, std::vector<double>& w) {
-  const gauss::Rule1D& rs = gauss::hermite_rule(std::max(2, p - p / 4));
-  const gauss::Rule1D& rt = gauss::half_hermite_rule(std::clamp(p / 3, 1, 40));
+  const auto [ns, nt] = split_rule_points(p);
+  const gauss::Rule1D& rs = gauss::hermite_rule(ns);
+  const gauss::Rule1D& rt = gauss::half_hermite_rule(nt);
   xi.clear();
   w.clear();
   const double r = std::sqrt(0.5);
@@ -1271,6 +1272,17 @@ int default_iteration_points(int m) {
   return table[std::clamp(m, 1, kMaxWidth) - 1];
 }
 
+std::pair<int, int> split_rule_points(int p) {
+  if (p < 1) fail("hermite_points", "the split rule needs p >= 1 points per axis");
+  return {std::max(2, p - p / 4), std::clamp(p / 3, 1, 40)};
+}
+
+std::string h_rule_text(int p, int m, bool split) {
+  if (!split) return std::to_string(p) + "^" + std::to_string(m) + " h nodes";
+  const auto [ns, nt] = split_rule_points(p);
+  return std::to_string(ns) + " x 2*" + std::to_string(nt) + " h nodes (split along h1 = h2)";
+}
+
 int coarse_iteration_points(int m) {
   // m ≥ 3: the iteration rule (6³, 4⁴, …) is already small; no coarse stage.
   static const int table[kMaxWidth] = {16, 6, 0, 0, 0, 0, 0, 0};
@@ -1418,6 +1430,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   for (int i = k * m; i < k * m + m * (m + 1); ++i) free.push_back(i);
 
   FixedPointResult result;
+  // The iteration rule (composite_max_dim = 0) is split wherever the map splits Gauss–Hermite rules.
+  result.split_rule = options.split_symmetric_rule && m == 2 && has_equal_second_layer_weights(net);
   std::vector<FixedPointBranch> converged, failed;
   // The local-prox map on the law's rule, shared by the continuation and the polish (built once,
   // when first needed), and their budget: at most `max_iter` iterations, abandoned when the best

@@ -577,6 +577,7 @@ TEST_CASE("the split rule keeps the symmetric solution of equal second-layer wei
     const auto r = phase1::solve_fixed_point(teacher, net, 2.0, opt);
     REQUIRE(r.status == Status::success);
     CHECK(r.law_consistent);
+    CHECK(r.split_rule);
     const auto& b = r.branches[r.chosen];
     CHECK(std::fabs(b.Q[0] - b.Q[3]) <= 1e-12 * b.Q[0]);
     CHECK(std::fabs(b.Gamma[0] - b.Gamma[3]) <= 1e-12 * b.Gamma[0]);
@@ -585,9 +586,16 @@ TEST_CASE("the split rule keeps the symmetric solution of equal second-layer wei
     opt.split_symmetric_rule = false;
     const auto t = phase1::solve_fixed_point(teacher, net, 2.0, opt);
     REQUIRE(t.status == Status::success);
+    CHECK_FALSE(t.split_rule);
     const auto& tb = t.branches[t.chosen];
     CHECK(std::fabs(tb.Q[0] - tb.Q[3]) > 1e-4);
   }
+  // The sizes the branch text reports: p − ⌊p/4⌋ along (1, 1), ⌊p/3⌋ per side along (1, −1).
+  CHECK(phase1::split_rule_points(33) == std::make_pair(25, 11));
+  CHECK(phase1::split_rule_points(16) == std::make_pair(12, 5));
+  CHECK(phase1::h_rule_text(16, 2, true) == "12 x 2*5 h nodes (split along h1 = h2)");
+  CHECK(phase1::h_rule_text(16, 2, false) == "16^2 h nodes");
+  CHECK_THROWS_AS(phase1::split_rule_points(0), InputError);
 }
 
 // continuation_predictor is the polynomial in t = 1/δ through two or three solutions in the

@@ -16,6 +16,7 @@
 // regularised risk (the branch). Stability of the minimum in the non-hard directions is checked by
 // the caller (the Hessian bulk edge must be > 0).
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deltacrit/core/status.hpp"
@@ -156,6 +157,13 @@ int default_iteration_points(int m);
 // Nodes per axis of the coarse rule of the cold starts (FixedPointOptions::coarse_cold_starts):
 // 16 for m = 1, 6 for m = 2, 0 (no coarse stage) for m ≥ 3.
 int coarse_iteration_points(int m);
+// The split rule of m = 2 with equal second-layer weights (FixedPointOptions::split_symmetric_rule)
+// that stands for a tensor rule of p points per axis: {p − ⌊p/4⌋ Gauss–Hermite nodes along
+// (1, 1)/√2, ⌊p/3⌋ half-range Gauss nodes on each side along (1, −1)/√2} (p ≥ 1).
+std::pair<int, int> split_rule_points(int p);
+// The h rule of p points per axis in words: "p^m h nodes", or with `split` (m = 2)
+// "n_s x 2*n_t h nodes (split along h1 = h2)".
+std::string h_rule_text(int p, int m, bool split);
 
 struct FixedPointBranch {
   std::vector<double> M;        // k×m row-major (hard rows 0)
@@ -246,6 +254,9 @@ struct FixedPointResult {
   // principal-axis rule (FixedPointOptions::principal_axis_ratio).
   double covariance_ratio = 1.0;
   bool principal_axis_rule = false;
+  // m = 2 with equal second-layer weights and split_symmetric_rule: the h rules were split along
+  // h₁ = h₂ (split_rule_points), not p² tensor rules.
+  bool split_rule = false;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
 };
