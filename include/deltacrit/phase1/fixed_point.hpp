@@ -254,8 +254,10 @@ struct FixedPointResult {
   // principal-axis rule (FixedPointOptions::principal_axis_ratio).
   double covariance_ratio = 1.0;
   bool principal_axis_rule = false;
-  // m = 2 with equal second-layer weights and split_symmetric_rule: the h rules were split along
-  // h₁ = h₂ (split_rule_points), not p² tensor rules.
+  // m = 2 with equal second-layer weights and split_symmetric_rule: the Gauss–Hermite h rules were
+  // split along h₁ = h₂ (split_rule_points), not p² tensor rules — the iteration's always, the
+  // law's unless it is composite (GaussianRuleOptions::composite_max_dim ≥ 2) or the principal-axis
+  // rule.
   bool split_rule = false;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
