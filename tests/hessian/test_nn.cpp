@@ -318,8 +318,6 @@ TEST_CASE("k = 2: delta_NN of sign(z1 z2) equals its closed-form spectral thresh
   CHECK(std::isinf(single.thresholds().nn.value));
 }
 
-// A law flagged inconsistent by its provider (the fixed point's continuation to the law's rule
-// failed) must say so in the point's result and message; a consistent one must not.
 namespace {
 // A δ-dependent provider handing out `law` with the flags a fixed-point solve sets (LawAt::consistent,
 // LawAt::quadrature_error): synthetic fixed-point laws for the reporting tests below.
@@ -335,6 +333,8 @@ hessian::LawProvider flagged_law(const phase1::Law& law, bool consistent, double
 }
 }  // namespace
 
+// A law flagged inconsistent by its provider (the fixed point's continuation to the law's rule
+// failed) must say so in the point's result and message; a consistent one must not.
 TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn][fixed-point]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
   const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});

@@ -560,7 +560,8 @@ TEST_CASE("fixed point converges for a network with equal second-layer weights",
 // m = 2 with equal second-layer weights: the prox objective is symmetric under swapping the
 // neurons, so T maps symmetric points (M₁ = M₂, Q₁₁ = Q₂₂, Γ₁₁ = Γ₂₂) to symmetric points in the
 // continuum. The split rule (FixedPointOptions::split_symmetric_rule) is itself symmetric under the
-// swap, so the solution it finds from the symmetric cold starts keeps that invariant to round-off;
+// swap, so the solution it finds from this case's symmetric cold starts (M = 0, the only latent
+// being hard, and Q₀ = s² I) keeps that invariant to round-off;
 // the rotated tensor rule is not (measured at δ = 2: Q₁₁ − Q₂₂ = 2.9e-3, 1.3e-3, −8.4e-3 for 33²,
 // 41², 49², while the split rules' Q₁₁ scatter by 1.1e-2 over p = 25..49: the rest of the
 // quadrature error is the ordinary switching set, docs/nn.md, Numerics, session 14). Also: every
