@@ -22,6 +22,7 @@ struct Case {
   std::string phase1;  // "init:S" or "fixed-point"
   double ridge;
   std::vector<int> hard;
+  bool cut = false;  // FixedPointOptions::split_at_prox_jumps (m = 1)
 };
 
 double median(std::vector<double> v) {
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
       // so that the filters of the cases above do not select them.
       {"fixed-point m>=3 tanh z^2 m=3 k=1", "z^2", "tanh", {1.0 / 3, 1.0 / 3, 1.0 / 3}, "fixed-point", 0.1, {0}},
       {"fixed-point m>=3 softplus m=4 k=1", "min(z^2,4)", "softplus", {0.4, 0.3, 0.2, 0.1}, "fixed-point", 0.2, {0}},
+      // m = 1 on the rules cut at the prox's jumps (nn --fp-cut; docs/nn.md, Numerics, session 15).
+      {"fixed-point cut logcosh m=1 k=1", "min(z^2,4)", "logcosh", {1.0}, "fixed-point", 0.05, {0}, true},
+      {"fixed-point cut tanh    m=1 k=2", "tanh(z1) + min(z2^2,4)", "tanh", {1.0}, "fixed-point", 0.2, {1}, true},
   };
   std::printf("%-34s %10s %10s %12s %12s  %s\n", "case", "cpu_s", "wall_s", "delta_bbp", "delta_nn", "status");
   for (const auto& c : cases) {
@@ -82,6 +86,7 @@ int main(int argc, char** argv) {
         phase1::FixedPointOptions fo;
         fo.ridge = c.ridge;
         fo.hard = c.hard;
+        fo.split_at_prox_jumps = c.cut;
         provider = hessian::fixed_point_law(teacher, net, fo);
       }
       hessian::Analyzer analyzer(net, opt, provider);

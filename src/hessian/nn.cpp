@@ -739,7 +739,7 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
                                 : r.unique ? "unique among starts" : "NOT unique: lowest risk of several taken");
   if (r.merged_starts > 0) out << ", " << r.merged_starts << " start(s) stopped on reaching it";
   if (r.coarse_start_solutions > 0) {
-    out << ", starts run first on " << phase1::h_rule_text(phase1::coarse_iteration_points(m), m, r.split_rule) << " ("
+    out << ", starts run first on " << phase1::h_rule_text(phase1::coarse_iteration_points(m), m, r.split_rule, r.split_at_jumps) << " ("
         << r.coarse_start_solutions << " distinct solution(s) there)";
   }
   if (r.continued_from) {
@@ -749,10 +749,10 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
       out << " (continued first on the iteration rule, " << r.iteration_rule_first_applications << " iterations)";
     }
   } else if (!r.iteration_converged) {
-    out << ", no start converged on " << phase1::h_rule_text(r.iteration_points, m, r.split_rule)
+    out << ", no start converged on " << phase1::h_rule_text(r.iteration_points, m, r.split_rule, r.split_at_jumps)
         << "; the best one continued on the law's rule, " << b.iterations << " iterations in all";
   } else {
-    out << ", " << b.iterations << " iterations on " << phase1::h_rule_text(r.iteration_points, m, r.split_rule)
+    out << ", " << b.iterations << " iterations on " << phase1::h_rule_text(r.iteration_points, m, r.split_rule, r.split_at_jumps)
         << (r.escalated ? ", a finer rule after the automatic one failed" : "")
         << (r.law_consistent ? ", then continued on the law's rule" : "");
   }

@@ -1,6 +1,7 @@
 #include "deltacrit/phase1/fixed_point.hpp"
 
 #include <Eigen/Dense>
+#include <gsl/gsl_integration.h>
 
 #include <algorithm>
 #include <cmath>
@@ -66,6 +67,19 @@ constexpr double kCollapsedCovariance = 1e-8;
 // without the stop agree to 1e-12 in the bulk edge, test "the global prox's known-minimiser stop
 // leaves the law unchanged").
 constexpr double kKnownMinimiserDistance = 1e-3;
+// The samples of G for the lower convex hull of accumulate_split (FixedPointOptions::
+// split_at_prox_jumps): a uniform grid of kSplitSamplesPerUnit per unit of u (at least
+// kSplitMinSamples, at most kSplitMaxSamples intervals per teacher group), its intervals bisected
+// down to kSplitMinSpacing where they may hold the end of a non-convex piece. Measured at the
+// solutions along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2 (δ = 0.07, 0.5,
+// 1.5, 2.3, 5, 10): T on the law's rule with 4, 8, 16 and 32 samples per unit agrees with 64 to
+// 1e-12, where without the bisection 8 and 16 per unit missed dips (7e-5 at δ = 2.3).
+constexpr double kSplitSamplesPerUnit = 8.0;
+constexpr int kSplitMinSamples = 32;
+constexpr int kSplitMaxSamples = 2048;
+constexpr double kSplitMinSpacing = 1.0 / 256;
+constexpr double kSplitRangeMargin = 0.5;
+constexpr double kEps = std::numeric_limits<double>::epsilon();
 // Principal-axis rule (FixedPointOptions::principal_axis_ratio): where λ₂ ≤ this · λ₁ the small
 // directions are dropped: their nodes lie within 1e-6 √λ₁ of each other and move the moments
 // by O(λ₂), below the tolerance of T. (The rank-one solutions of tanh m = 4 have λ₂/λ₁ ≈ 2e-14
@@ -168,6 +182,7 @@ struct MapOutput {
   double certified_mass = 0.0;  // global prox: weight of nodes certified convex (one Newton start)
   double prox_failures = 0.0;
   double pruned_mass = 0.0;     // weight of the nodes below FixedPointOptions::node_weight_floor
+  std::size_t split_panels = 0;  // (teacher group, panel) pairs cut at a jump of the prox (accumulate_split)
   bool gamma_defined = true;
   // The global prox was certified convex on all of the kept mass, to `tol`
   // (FixedPointBranch::law_convex_certified).
@@ -291,6 +306,11 @@ struct Partial {
   double loss = 0.0, certified_mass = 0.0, nonglobal_mass = 0.0, prox_failures = 0.0, nonconvex_mass = 0.0,
          pruned_mass = 0.0;
   std::size_t law_offset = 0;
+  double kept_mass = 0.0;  // Σ weight of the pairs taken (accumulate_split, whose u-nodes carry their own mass)
+  // accumulate_split: the chunk's law nodes (their number per group depends on the cuts, so they
+  // are not written at a precomputed offset) and its cut panels.
+  std::vector<double> lw, ly, lu, lz;
+  std::size_t split_panels = 0;
 };
 // Chunks of teacher groups per application of T (FixedPointMapT::apply): fixed, so that the
 // summation order, and the result, do not depend on the thread count.
@@ -342,6 +362,55 @@ class FixedPointMapT final : public FixedPointMap {
     hard_.assign(teacher.k, false);
     for (int h : opt.hard) hard_[h] = true;
     if (principal) build_principal_rule(rule);
+    if (N == 1 && net.width() == 1 && global && opt.split_at_prox_jumps && rule.composite_max_dim >= 1) {
+      build_split_rule(rule);
+    }
+  }
+
+  // The composite rule of accumulate_split (FixedPointOptions::split_at_prox_jumps): the panels of
+  // gaussian_rule's composite rule for dim = 1 (equal panels at most panel_width wide on
+  // [−x_max, x_max], panel_points Gauss–Legendre nodes each, weights × the Gaussian density,
+  // normalised to 1), with the nodes ascending and the panel structure kept: panel P is
+  // [ends_[P], ends_[P+1]] and holds the nodes [first_[P], first_[P+1]).
+  void build_split_rule(const GaussianRuleOptions& rule) {
+    std::unique_ptr<gsl_integration_glfixed_table, decltype(&gsl_integration_glfixed_table_free)> table(
+        gsl_integration_glfixed_table_alloc(static_cast<std::size_t>(rule.panel_points)),
+        &gsl_integration_glfixed_table_free);
+    if (!table) throw std::runtime_error("phase1: GSL could not build the Gauss-Legendre table");
+    std::vector<std::pair<double, double>> ref(static_cast<std::size_t>(rule.panel_points));
+    for (std::size_t i = 0; i < ref.size(); ++i) {
+      gsl_integration_glfixed_point(-1.0, 1.0, i, &ref[i].first, &ref[i].second, table.get());
+    }
+    std::sort(ref.begin(), ref.end());
+    ref_x_.clear();
+    ref_w_.clear();
+    for (const auto& [x, w] : ref) {
+      ref_x_.push_back(x);
+      ref_w_.push_back(w);
+    }
+    const int panels = std::max(1, static_cast<int>(std::ceil(2.0 * rule.x_max / rule.panel_width - 1e-9)));
+    const double width = 2.0 * rule.x_max / panels;
+    ends_.clear();
+    first_.clear();
+    xi_.clear();
+    xi_w_.clear();
+    double total = 0.0;
+    for (int P = 0; P < panels; ++P) {
+      const double a = -rule.x_max + P * width, b = P + 1 == panels ? rule.x_max : -rule.x_max + (P + 1) * width;
+      ends_.push_back(a);
+      first_.push_back(xi_.size());
+      for (std::size_t i = 0; i < ref_x_.size(); ++i) {
+        const double x = 0.5 * (a + b) + 0.5 * (b - a) * ref_x_[i];
+        xi_.push_back(x);
+        xi_w_.push_back(0.5 * (b - a) * ref_w_[i] * std::exp(-0.5 * x * x));
+        total += xi_w_.back();
+      }
+    }
+    ends_.push_back(rule.x_max);
+    first_.push_back(xi_.size());
+    for (double& w : xi_w_) w /= total;
+    split_norm_ = total;
+    split_ = true;
   }
 
   // The principal-axis rule (FixedPointOptions::principal_axis_ratio): nodes (ξ, η) with ξ from the
@@ -496,7 +565,7 @@ class FixedPointMapT final : public FixedPointMap {
     // the result is bit-identical for any FixedPointOptions::threads (core::Parallel).
     const std::size_t chunks = std::min<std::size_t>(groups.size(), kMapChunks);
     std::vector<Partial> part(chunks);
-    if (law) {
+    if (law && !split_) {
       // The law's arrays are sized once and each chunk writes its nodes at its own offset: the
       // count of kept (teacher node, h node) pairs per chunk uses accumulate's test (pruned).
       // (Growing per-chunk arrays and concatenating them moved ≈ 100 MB per δ of the k = 2
@@ -522,11 +591,37 @@ class FixedPointMapT final : public FixedPointMap {
     }
     pool_.run(chunks, [&](std::size_t c) {
       const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
-      accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law, part[c]);
+      if (split_) {
+        accumulate_split(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law, part[c]);
+      } else {
+        accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law, part[c]);
+      }
     });
+    if (law && split_) {
+      // The chunks' own law arrays, concatenated in chunk order.
+      std::size_t total = 0;
+      for (const Partial& q : part) total += q.lw.size();
+      law->m = m;
+      law->k = k;
+      law->sample_fraction = teacher_.sample_fraction;
+      law->w.clear();
+      law->y.clear();
+      law->u.clear();
+      law->z.clear();
+      law->w.reserve(total);
+      law->y.reserve(total);
+      law->u.reserve(total * m);
+      law->z.reserve(total * k);
+      for (const Partial& q : part) {
+        law->w.insert(law->w.end(), q.lw.begin(), q.lw.end());
+        law->y.insert(law->y.end(), q.ly.begin(), q.ly.end());
+        law->u.insert(law->u.end(), q.lu.begin(), q.lu.end());
+        law->z.insert(law->z.end(), q.lz.begin(), q.lz.end());
+      }
+    }
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
                     EDres = Eigen::MatrixXd::Zero(m, m);
-    double loss = 0.0;
+    double loss = 0.0, kept_split = 0.0;
     for (const Partial& p : part) {
       EuF += p.EuF;
       EzF += p.EzF;
@@ -537,10 +632,14 @@ class FixedPointMapT final : public FixedPointMap {
       out.prox_failures += p.prox_failures;
       out.nonconvex_mass += p.nonconvex_mass;
       out.pruned_mass += p.pruned_mass;
+      out.split_panels += p.split_panels;
+      kept_split += p.kept_mass;
     }
     // The moments and the law are those of the kept nodes, renormalised to mass 1 (the law
     // conditioned on the region above the floor; the left-out mass is ≤ 1e-9 at the default floor).
-    const double kept = 1.0 - out.pruned_mass;
+    // On the split rule the nodes' mass is the quadrature, in u, of the density of h (accumulate_split):
+    // the law is normalised by its own sum, which is 1 − pruned_mass to that quadrature's accuracy.
+    const double kept = split_ ? kept_split : 1.0 - out.pruned_mass;
     loss /= kept;
     EuF /= kept;
     EzF /= kept;
@@ -602,7 +701,6 @@ class FixedPointMapT final : public FixedPointMap {
     p.EDres = Eigen::MatrixXd::Zero(m, m);
     Vec h = Vec::Zero(m), u = Vec::Zero(m), F = Vec::Zero(m);
     Mat D = Mat::Zero(m, m);
-    const Mat I = Mat::Identity(m, m);
     for (std::size_t g = g0; g < g1; ++g) {
       const Group& group = groups[g];
       const std::size_t t0 = group.members.front();
@@ -625,31 +723,375 @@ class FixedPointMapT final : public FixedPointMap {
         bool certified = false;
         const bool converged =
             prox(y, h, Gamma, Ginv, axes, gamma_max, global_, u, lval, F, D, global_ ? &ul : nullptr, certified);
-        if (certified) p.certified_mass += w;
         if (global_ && (ul - u).template lpNorm<Eigen::Infinity>() > 1e-7 * (1.0 + u.template lpNorm<Eigen::Infinity>())) {
           p.nonglobal_mass += w;
         }
-        if (!converged) p.prox_failures += w;
-        if (!positive_definite(Ginv + D)) p.nonconvex_mass += w;
-        p.loss += w * lval;
-        p.EuF.noalias() += w * (u * F.transpose());
-        for (int a = 0; a < k; ++a) p.EzF.row(a) += xi_w[s] * group.weighted_z[a] * F.transpose();
-        // D (I + Γ D)^{-1}, symmetric by the push-through identity.
-        const Mat IGD = I + Gamma * D;
-        if constexpr (N == 1 || N == 2) {
-          p.EDres.noalias() += w * (D * IGD.inverse());  // closed form
-        } else {
-          p.EDres.noalias() += w * (D * IGD.partialPivLu().inverse());  // pivoted, as Eigen's dynamic inverse
-        }
-        if (law) {
-          for (const std::size_t t : group.members) {
-            const std::size_t i = p.law_offset++;
-            law->w[i] = teacher_.w[t] * xi_w[s];
-            law->y[i] = y;
-            std::copy(u.data(), u.data() + m, law->u.begin() + i * m);
-            std::copy(&teacher_.z[t * k], &teacher_.z[t * k] + k, law->z.begin() + i * k);
+        add_node(group, y, xi_w[s], u, lval, F, D, converged, certified, Gamma, Ginv, law, p);
+      }
+    }
+  }
+
+  // One (teacher group, h node) pair of rule weight `w_rule` with its prox u (ℓ, F, D there) into the
+  // chunk's moments, and into the law when `law` is non-null: at the chunk's offset, or appended to
+  // the chunk's own arrays on the split rule.
+  void add_node(const Group& group, double y, double w_rule, const Vec& u, double lval, const Vec& F, const Mat& D,
+                bool converged, bool certified, const Mat& Gamma, const Mat& Ginv, Law* law, Partial& p) const {
+    const int m = net_.width(), k = teacher_.k;
+    const double w = group.weight * w_rule;
+    p.kept_mass += w;
+    if (certified) p.certified_mass += w;
+    if (!converged) p.prox_failures += w;
+    if (!positive_definite(Ginv + D)) p.nonconvex_mass += w;
+    p.loss += w * lval;
+    p.EuF.noalias() += w * (u * F.transpose());
+    for (int a = 0; a < k; ++a) p.EzF.row(a) += w_rule * group.weighted_z[a] * F.transpose();
+    // D (I + Γ D)^{-1}, symmetric by the push-through identity.
+    const Mat IGD = Mat::Identity(m, m) + Gamma * D;
+    if constexpr (N == 1 || N == 2) {
+      p.EDres.noalias() += w * (D * IGD.inverse());  // closed form
+    } else {
+      p.EDres.noalias() += w * (D * IGD.partialPivLu().inverse());  // pivoted, as Eigen's dynamic inverse
+    }
+    if (!law) return;
+    for (const std::size_t t : group.members) {
+      if (split_) {
+        p.lw.push_back(teacher_.w[t] * w_rule);
+        p.ly.push_back(y);
+        p.lu.insert(p.lu.end(), u.data(), u.data() + m);
+        p.lz.insert(p.lz.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+      } else {
+        const std::size_t i = p.law_offset++;
+        law->w[i] = teacher_.w[t] * w_rule;
+        law->y[i] = y;
+        std::copy(u.data(), u.data() + m, law->u.begin() + i * m);
+        std::copy(&teacher_.z[t * k], &teacher_.z[t * k] + k, law->z.begin() + i * k);
+      }
+    }
+  }
+
+  // accumulate on the split rule (FixedPointOptions::split_at_prox_jumps; m = 1, global prox). For
+  // m = 1 the prox's objective is (G(u) − h u)/Γ + h²/(2Γ) with G(u) = u²/2 + Γ ℓ(y, f(u)), so its
+  // global minimiser u*(h) is the point where the line of slope h touches the lower convex
+  // envelope of G: nondecreasing in h, a root of H(u) = G'(u) = u + Γ F(y, u) = h on a piece where G
+  // is its own envelope (H increasing there), and jumping across each linear piece of the envelope
+  // (a bitangent touching G at a < b) at the Maxwell point h_c = H(a) = H(b). Per teacher group:
+  //  1. u*(h) at the two ends of the kept panels (the global prox), U₀ ≤ U₁; every node's u* lies in
+  //     [U₀, U₁] (monotone), where G is sampled and its lower convex hull taken;
+  //  2. every hull edge that skips samples lying above it is a bitangent: (a, b) by Newton on
+  //     H(a) = H(b), G(b) − G(a) = H(a)(b − a) from the edge's ends, h_c = H(a), and the cut
+  //     ξ_c = (h_c − mean)/R;
+  //  3. each panel holding a cut is integrated as Gauss–Legendre panels on either side of it (the
+  //     same points, density and normalisation), the others on their own nodes; at every node u* is
+  //     the root of H(u) = h between the contact points of the bitangents on either side of h
+  //     (bracketed Newton), with ℓ, F and D there.
+  // T is then smooth in (M, Q, Γ): the pieces move with the cuts, which move smoothly. A dip of G
+  // narrower than the sample spacing (1/32, at least 64 and at most 2048 samples over [U₀, U₁]) is
+  // not seen; its jump stays inside a panel, as on the rules that are not split.
+  void accumulate_split(const Params& x, const RuleView& r, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
+                        double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1, Law* law,
+                        Partial& p) const {
+    if constexpr (N != 1) {
+      throw std::logic_error("phase1: the split rule is for m = 1");
+    } else {
+      const int k = teacher_.k;
+      p.EuF = Eigen::MatrixXd::Zero(1, 1);
+      p.EzF = Eigen::MatrixXd::Zero(k, 1);
+      p.EDres = Eigen::MatrixXd::Zero(1, 1);
+      const double gamma = Gamma(0, 0), R = r.C(0, 0);
+      const std::size_t panels = ends_.size() - 1;
+      std::vector<double> su, sG, cuts;
+      struct RefinePoint {
+        double u, G, H, H1;
+      };
+      std::vector<RefinePoint> refine_stack;
+      std::vector<std::pair<double, double>> pieces;  // u-intervals [lo, hi] of the envelope's contact pieces
+      std::vector<std::pair<double, double>> bitangents;  // their contact points (a, b), one per cut
+      std::vector<int> hull;
+      Vec h = Vec::Zero(1), u = Vec::Zero(1), F = Vec::Zero(1);
+      Mat D = Mat::Zero(1, 1);
+      double lval = 0.0;
+      for (std::size_t g = g0; g < g1; ++g) {
+        const Group& group = groups[g];
+        const std::size_t t0 = group.members.front();
+        const double y = teacher_.y[t0];
+        double mean = 0.0;
+        for (int a = 0; a < k; ++a) mean += teacher_.z[t0 * k + a] * x.M(a, 0);
+        auto geval = [&](double v, double& G, double& H, double& H1) {
+          double Fv = 0.0, Dv = 0.0;
+          net_.derivatives(y, &v, &Fv, &Dv, &lval);
+          F[0] = Fv;
+          D(0, 0) = Dv;
+          G = 0.5 * v * v + gamma * lval;
+          H = v + gamma * Fv;
+          H1 = 1.0 + gamma * Dv;
+        };
+        // Kept panels [P0, P1).
+        std::size_t P0 = panels, P1 = 0;
+        for (std::size_t P = 0; P < panels; ++P) {
+          for (std::size_t s = first_[P]; s < first_[P + 1]; ++s) {
+            if (!pruned(group.weight * xi_w_[s])) {
+              P0 = std::min(P0, P);
+              P1 = P + 1;
+            }
           }
         }
+        if (P0 >= P1) {
+          for (double w : xi_w_) p.pruned_mass += group.weight * w;
+          continue;
+        }
+        for (std::size_t s = 0; s < first_[P0]; ++s) p.pruned_mass += group.weight * xi_w_[s];
+        for (std::size_t s = first_[P1]; s < xi_w_.size(); ++s) p.pruned_mass += group.weight * xi_w_[s];
+        // 1. The range: ℓ ≥ 0 and φ(u*) ≤ φ(v) for any v put u*(h) within r(h) = √(2Γ min_v φ(v)) of h;
+        //    with v = h and the end of Newton from h, for h ∈ [h0, h1] (the kept panels) u* lies in
+        //    [h0 − r(h0), h1 + r(h1)] (monotone).
+        const double h0 = mean + R * ends_[P0], h1 = mean + R * ends_[P1];
+        auto radius = [&](double hv) {
+          double G = 0.0, H = 0.0, H1 = 0.0, phi = 0.0;
+          geval(hv, G, H, H1);
+          const double at_h = lval;
+          h[0] = hv;
+          newton(y, h, Gamma, Ginv, h, u, lval, phi, F, D);
+          return std::sqrt(2.0 * gamma * std::max(0.0, std::min(at_h, phi))) + 1e-9 * (1.0 + std::fabs(hv));
+        };
+        // (Widened by kSplitRangeMargin, so that a well of G at the bound is sampled on both sides.)
+        const double L = h0 - radius(h0) - kSplitRangeMargin, Rr = h1 + radius(h1) + kSplitRangeMargin;
+        double G = 0.0, H = 0.0, H1 = 0.0;
+        if (!(R > 0) || !(Rr > L)) {
+          // One value of h (R = 0): the global prox at each node.
+          bool certified = false;
+          for (std::size_t s = first_[P0]; s < first_[P1]; ++s) {
+            const double w = group.weight * xi_w_[s];
+            if (pruned(w)) {
+              p.pruned_mass += w;
+              continue;
+            }
+            h[0] = mean + R * xi_[s];
+            const bool ok = prox(y, h, Gamma, Ginv, axes, gamma_max, true, u, lval, F, D, nullptr, certified);
+            add_node(group, y, xi_w_[s], u, lval, F, D, ok, certified, Gamma, Ginv, law, p);
+          }
+          continue;
+        }
+        // 2. The lower convex hull of G sampled on [L, Rr]; each edge that skips samples lying above
+        //    it is a linear piece of the envelope: a bitangent (a, b), H(a) = H(b) = h_c and
+        //    G(b) − G(a) = h_c (b − a) (below); where that fails at an edge from an end of the range
+        //    (G concave there), the tangent through that end, whose tangency point bounds the range
+        //    of u*.
+        //    The samples: a uniform grid, each of whose intervals is bisected (down to
+        //    kSplitMinSpacing) while it may hold the end of a non-convex piece of G — H' = 1 + ΓD < 0
+        //    at one end only, H decreasing across it, or the cubic Hermite interpolant of H through
+        //    (H, H') at its ends with a negative slope inside. A dip narrower than the grid that none
+        //    of these shows is missed (its jump then stays inside a panel, as on unsplit rules).
+        const int n0 = std::clamp(static_cast<int>(std::ceil(kSplitSamplesPerUnit * (Rr - L))), kSplitMinSamples, kSplitMaxSamples);
+        su.clear();
+        sG.clear();
+        double Gmax = 0.0;
+        auto suspicious = [](double du, double Ha, double H1a, double Hb, double H1b) {
+          if (H1a < 0 && H1b < 0) return false;  // inside a non-convex piece, which the hull sees
+          if (H1a < 0 || H1b < 0 || Hb < Ha) return true;
+          // p'(t)/du of the Hermite cubic on t ∈ [0, 1]: c0 + c1 t + c2 t², its minimum.
+          const double s0 = H1a, s1 = H1b, m = (Hb - Ha) / du;
+          const double c0 = s0, c1 = -4 * s0 - 2 * s1 + 6 * m, c2 = 3 * s0 + 3 * s1 - 6 * m;
+          if (c2 > 0) {
+            const double t = -c1 / (2 * c2);
+            if (t > 0 && t < 1 && c0 + c1 * t + c2 * t * t < 0) return true;
+          }
+          return false;
+        };
+        {
+          double Ga = 0.0, Ha = 0.0, H1a = 0.0;
+          geval(L, Ga, Ha, H1a);
+          su.push_back(L);
+          sG.push_back(Ga);
+          Gmax = std::fabs(Ga);
+          for (int i = 1; i <= n0; ++i) {
+            const double ub = i == n0 ? Rr : L + (Rr - L) * i / n0;
+            double Gb = 0.0, Hb = 0.0, H1b = 0.0;
+            geval(ub, Gb, Hb, H1b);
+            // Bisect [su.back(), ub] depth-first, emitting the samples in order.
+            using Pt = RefinePoint;
+            std::vector<Pt>& stack = refine_stack;
+            stack.clear();
+            stack.push_back({ub, Gb, Hb, H1b});
+            Pt a{su.back(), sG.back(), Ha, H1a};
+            while (!stack.empty()) {
+              const Pt b = stack.back();
+              if (b.u - a.u > kSplitMinSpacing && suspicious(b.u - a.u, a.H, a.H1, b.H, b.H1)) {
+                Pt mid{0.5 * (a.u + b.u), 0.0, 0.0, 0.0};
+                geval(mid.u, mid.G, mid.H, mid.H1);
+                stack.push_back(mid);
+                continue;
+              }
+              stack.pop_back();
+              su.push_back(b.u);
+              sG.push_back(b.G);
+              Gmax = std::max(Gmax, std::fabs(b.G));
+              a = b;
+            }
+            Ha = Hb;
+            H1a = H1b;
+          }
+        }
+        const int n = static_cast<int>(su.size()) - 1;
+        hull.clear();
+        for (int i = 0; i <= n; ++i) {
+          while (hull.size() >= 2) {
+            const int o = hull[hull.size() - 2], a = hull.back();
+            if ((su[a] - su[o]) * (sG[i] - sG[o]) - (sG[a] - sG[o]) * (su[i] - su[o]) > 0) break;
+            hull.pop_back();
+          }
+          hull.push_back(i);
+        }
+        cuts.clear();
+        pieces.clear();
+        bitangents.clear();
+        double piece_lo = L, piece_hi = Rr;
+        for (std::size_t e = 0; e + 1 < hull.size(); ++e) {
+          const int i = hull[e], j = hull[e + 1];
+          if (j == i + 1) continue;
+          const double slope = (sG[j] - sG[i]) / (su[j] - su[i]);
+          double gap = 0.0;
+          for (int t = i + 1; t < j; ++t) gap = std::max(gap, sG[t] - sG[i] - slope * (su[t] - su[i]));
+          if (!(gap > 1e-13 * (1.0 + Gmax))) continue;
+          // Newton on the Maxwell condition E(s) = G(b) − G(a) − s (b − a) = 0 over the slope s, with
+          // a(s), b(s) the roots of H = s on the convex branches through the edge's ends (Newton
+          // from the previous ones, abandoned where H' ≤ 0): dE/ds = −(b − a) (envelope theorem),
+          // and the branches keep a and b apart.
+          double a = su[i], b = su[j], hc = slope;
+          auto branch_root = [&](double& v, double target) {
+            double Gv = 0.0, Hv = 0.0, H1v = 0.0;
+            for (int it = 0; it < 50; ++it) {
+              geval(v, Gv, Hv, H1v);
+              const double res = Hv - target;
+              // H's resolution at v: one rounding of v moves it by ε|v|H'.
+              const double floor = 1e-14 * (1.0 + std::fabs(target)) + 8 * kEps * (1.0 + std::fabs(v)) * std::fabs(H1v);
+              if (std::fabs(res) <= floor) return true;
+              if (!(H1v > 0)) return false;
+              v -= res / H1v;
+            }
+            return false;
+          };
+          bool converged = false;
+          for (int it = 0; it < 40 && !converged; ++it) {
+            double ta = a, tb = b;
+            if (!branch_root(ta, hc) || !branch_root(tb, hc) || !(tb > ta)) break;
+            a = ta;
+            b = tb;
+            double Ga = 0.0, Gb = 0.0, Hx = 0.0, H1x = 0.0;
+            geval(a, Ga, Hx, H1x);
+            geval(b, Gb, Hx, H1x);
+            const double E = Gb - Ga - hc * (b - a);
+            if (std::fabs(E) <= 1e-13 * (1.0 + Gmax)) {
+              converged = true;
+            } else {
+              hc += E / (b - a);
+            }
+          }
+          converged = converged && a > su[0] && b < su[n];
+          if (!converged && (i == 0) != (j == n)) {
+            // The tangent from the range's end (L, G(L)) or (Rr, G(Rr)) to G: Newton on
+            // f(v) = G(v) − G(end) − H(v)(v − end), f' = −H'(v)(v − end), from the edge's other end.
+            const double end_u = i == 0 ? su[0] : su[n], end_G = i == 0 ? sG[0] : sG[n];
+            double v = i == 0 ? su[j] : su[i];
+            for (int it = 0; it < 60; ++it) {
+              geval(v, G, H, H1);
+              const double f = G - end_G - H * (v - end_u), df = -H1 * (v - end_u);
+              if (std::fabs(f) <= 1e-13 * (1.0 + Gmax) || !(std::fabs(df) > 0)) break;
+              const double next = v - f / df;
+              if (!(next > su[i == 0 ? 0 : i - 1] && next < su[j == n ? n : j + 1])) break;
+              v = next;
+            }
+            if (i == 0) {
+              piece_lo = v;
+            } else {
+              piece_hi = v;
+            }
+            continue;
+          }
+          if (!converged) {
+            // The hull's estimate (the sampled edge), which leaves T non-smooth at the sampling's
+            // resolution here.
+            a = su[i];
+            b = su[j];
+            hc = slope;
+          }
+          if (!(a > piece_lo) || !(b > a)) continue;
+          pieces.emplace_back(piece_lo, a);
+          piece_lo = b;
+          cuts.push_back((hc - mean) / R);
+          bitangents.emplace_back(a, b);
+        }
+        pieces.emplace_back(piece_lo, std::max(piece_lo, piece_hi));
+        // 3. The nodes, in u: per kept panel [e_P, e_{P+1}] of ξ, Gauss–Legendre nodes on
+        //    [u*(h(e_P)), u*(h(e_{P+1}))] cut into [·, a] and [b, ·] at each bitangent inside, with
+        //    the density of h there, φ(ξ(u)) H'(u)/R du, ξ(u) = (H(u) − mean)/R (u is the prox of
+        //    h = H(u) exactly). In h the integrand has a peak of height ~1/H' where H' = 1 + ΓD
+        //    nearly vanishes on the envelope (near a bitangent that is about to form; D/(1 + ΓD) is
+        //    one of the moments); in u it is smooth.
+        // u*(h) at a panel end: the root of H(u) = h on the contact piece of h (bracketed Newton).
+        bool ends_converged = true;
+        // `from_left`: the limit from below at a cut that falls on xi (a panel's upper end), else
+        // from above.
+        auto root = [&](double xi, double start, bool from_left) {
+          const double hv = mean + R * xi;
+          std::size_t piece = 0;
+          while (piece < cuts.size() && (from_left ? xi > cuts[piece] : xi >= cuts[piece])) ++piece;
+          double lo = pieces[piece].first, hi = std::max(lo, pieces[piece].second);
+          double v = std::clamp(start, lo, hi), G = 0.0, H = 0.0, H1 = 0.0;
+          for (int it = 0; it < 200; ++it) {
+            geval(v, G, H, H1);
+            const double res = H - hv;
+            if (std::fabs(res) <= opt_.prox_tol * (1.0 + std::fabs(v))) return v;
+            (res < 0 ? lo : hi) = v;
+            double next = H1 > 0 ? v - res / H1 : 0.5 * (lo + hi);
+            if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+            if (next == v || hi - lo <= 1e-15 * (1.0 + std::fabs(v))) {
+              ends_converged = ends_converged && std::fabs(res) <= 1e-8 * (1.0 + std::fabs(v));
+              return v;
+            }
+            v = next;
+          }
+          ends_converged = false;
+          return v;
+        };
+        std::size_t c = 0;
+        double ua = root(ends_[P0], pieces.front().first, false);
+        for (std::size_t P = P0; P < P1; ++P) {
+          const double xa = ends_[P], xb = ends_[P + 1];
+          if (P > P0 && std::find(cuts.begin(), cuts.end(), xa) != cuts.end()) ua = root(xa, ua, false);
+          const double ub = root(xb, ua, true);
+          while (c < cuts.size() && cuts[c] <= xa) ++c;
+          double lo = ua;
+          bool cut_here = false;
+          for (;;) {
+            const bool at_cut = c < cuts.size() && cuts[c] < xb;
+            const double hi = at_cut ? bitangents[c].first : ub;
+            if (hi > lo) {
+              const double mid = 0.5 * (lo + hi), half = 0.5 * (hi - lo);
+              for (std::size_t i = 0; i < ref_x_.size(); ++i) {
+                const double v = mid + half * ref_x_[i];
+                double G = 0.0, H = 0.0, H1 = 0.0;
+                geval(v, G, H, H1);
+                const double xi = (H - mean) / R;
+                const double w_rule = half * ref_w_[i] * std::exp(-0.5 * xi * xi) * std::max(H1, 0.0) / (R * split_norm_);
+                if (pruned(group.weight * w_rule)) {
+                  p.pruned_mass += group.weight * w_rule;
+                  continue;
+                }
+                u[0] = v;
+                const double phi = 0.5 * gamma * F[0] * F[0] + lval;  // h − u = ΓF
+                const bool cert = opt_.prox_convexity_certificate && convex_on_sublevel_set(y, phi, lval, Gamma, gamma_max);
+                add_node(group, y, w_rule, u, lval, F, D, true, cert, Gamma, Ginv, law, p);
+              }
+            }
+            if (!at_cut) break;
+            cut_here = true;
+            lo = bitangents[c].second;
+            ++c;
+          }
+          if (cut_here) ++p.split_panels;
+          ua = ub;
+        }
+        if (!ends_converged) p.prox_failures += group.weight;
       }
     }
   }
@@ -846,6 +1288,13 @@ class FixedPointMapT final : public FixedPointMap {
   std::vector<double> principal_x_, principal_w_, axis_x_, axis_w_;
   std::vector<bool> hard_;
   bool global_ = false;
+  // The split rule (build_split_rule, accumulate_split): panel ends, the first node of each panel
+  // (and the node count last), the Gauss–Legendre rule on [−1, 1] ascending, and the normalisation
+  // of the rule's weights.
+  bool split_ = false;
+  std::vector<double> ends_, ref_x_, ref_w_;
+  std::vector<std::size_t> first_;
+  double split_norm_ = 1.0;
   // Bounds for convex_on_sublevel_set: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
   double max_abs_a_ = 0.0, sum_abs_a_ = 0.0, sup_value_ = 0.0, sup_d1_ = 0.0, sup_d2_ = 0.0;
 
@@ -1277,7 +1726,8 @@ std::pair<int, int> split_rule_points(int p) {
   return {std::max(2, p - p / 4), std::clamp(p / 3, 1, 40)};
 }
 
-std::string h_rule_text(int p, int m, bool split) {
+std::string h_rule_text(int p, int m, bool split, bool cut_at_jumps) {
+  if (cut_at_jumps) return std::to_string(p) + " composite h nodes (cut where the prox jumps)";
   if (!split) return std::to_string(p) + "^" + std::to_string(m) + " h nodes";
   const auto [ns, nt] = split_rule_points(p);
   return std::to_string(ns) + " x 2*" + std::to_string(nt) + " h nodes (split along h1 = h2)";
@@ -1387,13 +1837,25 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   const int k = teacher.k, m = net.width();
   options.validate(k, m);
   if (!(delta > 0) || !std::isfinite(delta)) throw InputError("delta", "delta must be finite and > 0");
+  // FixedPointOptions::split_at_prox_jumps: every map uses the global prox on composite rules cut at
+  // its jumps (the iteration's: 8 panels of xi_points / 8 nodes, 12 without xi_points).
+  const bool split = options.split_at_prox_jumps && m == 1 && options.law_rule.composite_max_dim >= 1;
+  const bool global_iteration = options.prox_global_iteration || split;
   GaussianRuleOptions iteration_rule;
   iteration_rule.composite_max_dim = 0;
   iteration_rule.hermite_points = options.xi_points > 0 ? options.xi_points : default_iteration_points(m);
+  if (split) {
+    iteration_rule.composite_max_dim = 1;
+    iteration_rule.x_max = options.law_rule.x_max;
+    iteration_rule.panel_width = options.law_rule.x_max / 4.0;
+    iteration_rule.panel_points = options.xi_points > 0 ? std::clamp(options.xi_points / 8, 2, 40) : 12;
+  }
+  // The nodes of an iteration rule (FixedPointResult::iteration_points).
+  auto rule_points = [split](const GaussianRuleOptions& r) { return split ? 8 * r.panel_points : r.hermite_points; };
   const TeacherGroups groups = group_teacher(teacher, options.hard);
   core::Parallel pool(options.threads);
   int applications = 0;  // FixedPointResult::map_applications
-  const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, options.prox_global_iteration, &applications);
+  const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, global_iteration, &applications);
   const FixedPointMap& map = *map_ptr;
 
   std::vector<Params> starts;
@@ -1432,6 +1894,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   FixedPointResult result;
   // The iteration rule (composite_max_dim = 0) is split wherever the map splits Gauss–Hermite rules.
   result.split_rule = options.split_symmetric_rule && m == 2 && has_equal_second_layer_weights(net);
+  result.split_at_jumps = split;
   std::vector<FixedPointBranch> converged, failed;
   // The local-prox map on the law's rule, shared by the continuation and the polish (built once,
   // when first needed), and their budget: at most `max_iter` iterations, abandoned when the best
@@ -1452,7 +1915,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     if (!law_rule_map_storage) {
       law_principal = nearly_one_dimensional(first_point, options.principal_axis_ratio);
       law_rule_map_storage = std::make_unique<MemoMap>(make_map(teacher, groups, pool, net, delta, options, options.law_rule,
-                                                                options.prox_global_iteration, &applications, *law_principal));
+                                                                global_iteration, &applications, *law_principal));
     }
     return law_rule_map_storage.get();
   };
@@ -1479,7 +1942,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     }
     const FixedPointMap* law_map = law_rule_map(x);
     if (!coarser_map) {
-      coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, options.prox_global_iteration, &applications,
+      coarser_map = make_map(teacher, groups, pool, net, delta, options, coarser, global_iteration, &applications,
                              *law_principal);
     }
     const MapOutput fine = law_map->apply(x, nullptr), coarse = coarser_map->apply(x, nullptr);
@@ -1564,8 +2027,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       // candidate, with the Jacobian estimate it updated; where it does not converge, the
       // candidates and the Jacobian are left as they were.
       const int n = static_cast<int>(free.size());
-      if (options.continuation_iteration_rule_first && warm && warm->law_convex_certified && !candidates.empty() &&
-          J.rows() == n && 3 * map.rule_size() <= law_map->rule_size()) {
+      if (options.continuation_iteration_rule_first && warm && (warm->law_convex_certified || split) && !candidates.empty() &&
+          J.rows() == n && (split || 3 * map.rule_size() <= law_map->rule_size())) {
         Eigen::MatrixXd Jc = J;
         const int before = applications;
         const FixedPointBranch pre =
@@ -1589,7 +2052,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
           br.residual = t.gamma_defined ? max_norm(t.next.pack() - xp.pack()) : std::numeric_limits<double>::infinity();
           br.iterations = 1;
           br.status = Status::success;
-          if (t.nonglobal_mass == 0 && t.certified_everywhere(options.tol) && strictly_converged(br)) {
+          if ((split || (t.nonglobal_mass == 0 && t.certified_everywhere(options.tol))) && strictly_converged(br)) {
             br.jacobian.assign(Jc.data(), Jc.data() + Jc.size());
             take(br, candidates.front().first);
             law_at_solution.emplace(xp.pack(), std::make_pair(t, std::move(law_here)));
@@ -1702,8 +2165,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
       coarse_iteration_points(m) > 0) {
     GaussianRuleOptions coarse_rule = iteration_rule;
     coarse_rule.hermite_points = coarse_iteration_points(m);
-    const auto coarse_map = make_map(teacher, groups, pool, net, delta, options, coarse_rule,
-                                     options.prox_global_iteration, &applications);
+    if (split) coarse_rule.panel_points = coarse_iteration_points(m) / 8;
+    const auto coarse_map = make_map(teacher, groups, pool, net, delta, options, coarse_rule, global_iteration, &applications);
     const FixedPointOptions coarse_options = short_budget(std::min(options.max_iter, kCoarseStartMaxIter), kCoarseStallWindow);
     std::vector<Eigen::VectorXd> coarse_solutions;
     std::vector<std::pair<Params, int>> refined;
@@ -1810,26 +2273,27 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // in 16–17 iterations; which size works is erratic in the size (20² converges at δ = 1.4, 24²
   // does not), so up to `escalations` sizes are tried, each from the failed start (warm or cold)
   // with the lowest residual.
-  int points_used = result.continued_from ? 0 : iteration_rule.hermite_points;
+  int points_used = result.continued_from ? 0 : rule_points(iteration_rule);
   if (converged.empty() && options.xi_points == 0) {
     std::sort(failed.begin(), failed.end(), [](const auto& a, const auto& b) { return a.residual < b.residual; });
     const int base = iteration_rule.hermite_points;
     for (int e = 1; e <= options.escalations && converged.empty(); ++e) {
       GaussianRuleOptions finer = iteration_rule;
       finer.hermite_points = base + e * std::max(1, base / 4);
+      finer.panel_points = std::min(40, iteration_rule.panel_points + 2 * e);  // the split rule's (composite)
       if (std::pow(static_cast<double>(finer.hermite_points), m) > 2e5) break;
       if (failed.empty()) break;
-      const auto fine_map = make_map(teacher, groups, pool, net, delta, options, finer, options.prox_global_iteration, &applications);
+      const auto fine_map = make_map(teacher, groups, pool, net, delta, options, finer, global_iteration, &applications);
       FixedPointBranch br = solve_from(*fine_map, params_of(failed.front(), k, m), options, -1, free);
       if (br.status == Status::success) {
-        points_used = finer.hermite_points;
+        points_used = rule_points(finer);
         converged.push_back(br);
       }
     }
   }
   std::sort(converged.begin(), converged.end(), [](const auto& a, const auto& b) { return a.risk < b.risk; });
   result.iteration_points = points_used;
-  result.escalated = !result.continued_from && points_used != iteration_rule.hermite_points;
+  result.escalated = !result.continued_from && points_used != rule_points(iteration_rule);
   if (!converged.empty() && options.polish_on_law_rule && !result.continued_from && !polished_already) {
     // Without convergence the polish's best point is kept all the same: its residual on the law's
     // rule is at most that of the iteration rule's solution it started from.
@@ -1865,6 +2329,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     result.nonglobal_mass = at_law.nonglobal_mass;
     result.convex_certified_mass = at_law.certified_mass;
     result.pruned_mass = at_law.pruned_mass;
+    result.split_panels = at_law.split_panels;
     result.branches[result.chosen].law_convex_certified = at_law.certified_everywhere(options.tol);
     result.covariance_ratio = at_law.covariance_ratio;
     result.principal_axis_rule = at_law.principal;

@@ -97,6 +97,24 @@ struct FixedPointOptions {
   // and the rule keeps T's symmetry (fixed_point.cpp, split_symmetric_rule; docs/nn.md, Numerics).
   // Off: the rotated tensor rule. Other widths and weights are not affected.
   bool split_symmetric_rule = true;
+  // m = 1 with the composite law rule (GaussianRuleOptions::composite_max_dim ≥ 1, the default):
+  // every map of the solve uses the global prox, on composite Gauss–Legendre rules in ξ (the
+  // iteration's: 8 panels of x_max/4 with 12 nodes each, 96 nodes, or xi_points/8 each when set;
+  // the law's: law_rule) whose panels are cut
+  // at the points where the global prox jumps. For m = 1 the global minimiser u*(h) of
+  // ½(u − h)²/Γ + ℓ(y, f(u)) is nondecreasing in h and jumps only at Maxwell points h_c, where the
+  // convex envelope of G(u) = u²/2 + Γℓ(y, f(u)) has a linear piece (a bitangent touching G at
+  // a < b, G'(a) = G'(b) = h_c); between them it is smooth. Each teacher group's jumps are found
+  // between adjacent nodes (the global prox at the two nodes, a Newton check that they lie on one
+  // branch, the lower convex hull of G sampled between them, and Newton on the bitangent's two
+  // equations), and each panel holding one is integrated as two Gauss–Legendre panels, so that T
+  // is smooth in (M, Q, Γ) where the local-prox map jumps: the law is a fixed point of the global
+  // equations on its own rule, and the continuation runs Broyden on the iteration rule first at
+  // every δ (fixed_point.cpp, accumulate_split; docs/nn.md, Numerics, session 15). Off (the
+  // default, until the documented tables are re-measured with it): the iteration uses Newton from h
+  // on the Gauss–Hermite rule (prox_global_iteration aside) and the rules are not cut. Other widths
+  // are not affected.
+  bool split_at_prox_jumps = false;
   std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
                                                        // s/√2 on the diagonal, and 0)
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
@@ -162,8 +180,10 @@ int coarse_iteration_points(int m);
 // (1, 1)/√2, ⌊p/3⌋ half-range Gauss nodes on each side along (1, −1)/√2} (p ≥ 1).
 std::pair<int, int> split_rule_points(int p);
 // The h rule of p points per axis in words: "p^m h nodes", or with `split` (m = 2)
-// "n_s x 2*n_t h nodes (split along h1 = h2)".
-std::string h_rule_text(int p, int m, bool split);
+// "n_s x 2*n_t h nodes (split along h1 = h2)", or with `cut_at_jumps` (m = 1,
+// FixedPointOptions::split_at_prox_jumps; p is then the node count) "p composite h nodes (cut where
+// the prox jumps)".
+std::string h_rule_text(int p, int m, bool split, bool cut_at_jumps = false);
 
 struct FixedPointBranch {
   std::vector<double> M;        // k×m row-major (hard rows 0)
@@ -206,6 +226,7 @@ struct FixedPointResult {
   // start (2); 0: found on the iteration rule (and then polished).
   int continued_from = 0;
   int iteration_points = 0;     // Gauss–Hermite nodes per axis of the rule the solution was found on
+                                // (split_at_jumps: the composite rule's node count)
                                 // (0 when it was continued on the law's rule)
   bool escalated = false;
   // False when no start converged on the iteration rule and the solution is the polish, on the
@@ -259,6 +280,12 @@ struct FixedPointResult {
   // law's unless it is composite (GaussianRuleOptions::composite_max_dim ≥ 2) or the principal-axis
   // rule.
   bool split_rule = false;
+  // m = 1 with split_at_prox_jumps: the rules were composite and cut at the global prox's jumps;
+  // iteration_points is then the iteration rule's node count.
+  bool split_at_jumps = false;
+  // Teacher groups × rule panels that were cut at a jump of the prox, at the returned law (0 when
+  // not split_at_jumps).
+  std::size_t split_panels = 0;
   Status status = Status::not_computed;
   std::string message;          // which stage failed, when status ≠ success
 };
