@@ -775,18 +775,17 @@ class FixedPointMapT final : public FixedPointMap {
   // envelope of G: nondecreasing in h, a root of H(u) = G'(u) = u + Γ F(y, u) = h on a piece where G
   // is its own envelope (H increasing there), and jumping across each linear piece of the envelope
   // (a bitangent touching G at a < b) at the Maxwell point h_c = H(a) = H(b). Per teacher group:
-  //  1. u*(h) at the two ends of the kept panels (the global prox), U₀ ≤ U₁; every node's u* lies in
-  //     [U₀, U₁] (monotone), where G is sampled and its lower convex hull taken;
-  //  2. every hull edge that skips samples lying above it is a bitangent: (a, b) by Newton on
-  //     H(a) = H(b), G(b) − G(a) = H(a)(b − a) from the edge's ends, h_c = H(a), and the cut
-  //     ξ_c = (h_c − mean)/R;
-  //  3. each panel holding a cut is integrated as Gauss–Legendre panels on either side of it (the
-  //     same points, density and normalisation), the others on their own nodes; at every node u* is
-  //     the root of H(u) = h between the contact points of the bitangents on either side of h
-  //     (bracketed Newton), with ℓ, F and D there.
+  //  1. the range [h0 − r(h0), h1 + r(h1)] (widened by kSplitRangeMargin) that holds u*(h) for every
+  //     h of the kept panels, r = √(2Γ min φ) (ℓ ≥ 0);
+  //  2. G sampled there (kSplitSamplesPerUnit, intervals bisected where they may hold the end of a
+  //     non-convex piece) and its lower convex hull; every edge that skips samples lying above it
+  //     is a bitangent, (a, b, h_c) by Newton on the Maxwell condition over the slope, and the cut
+  //     ξ_c = (h_c − mean)/R (an edge from an end of the range where that fails: the tangent through
+  //     that end, which bounds the range of u*);
+  //  3. each kept panel integrated in u: Gauss–Legendre nodes on [u*(h(e_P)), u*(h(e_{P+1}))], cut
+  //     into [·, a] and [b, ·] at each bitangent inside, with the density of h, φ(ξ(u)) H'(u)/R du.
   // T is then smooth in (M, Q, Γ): the pieces move with the cuts, which move smoothly. A dip of G
-  // narrower than the sample spacing (1/32, at least 64 and at most 2048 samples over [U₀, U₁]) is
-  // not seen; its jump stays inside a panel, as on the rules that are not split.
+  // that the sampling misses leaves its jump inside a panel, as on the rules that are not cut.
   void accumulate_split(const Params& x, const RuleView& r, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
                         double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1, Law* law,
                         Partial& p) const {

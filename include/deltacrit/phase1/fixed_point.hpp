@@ -105,9 +105,9 @@ struct FixedPointOptions {
   // ½(u − h)²/Γ + ℓ(y, f(u)) is nondecreasing in h and jumps only at Maxwell points h_c, where the
   // convex envelope of G(u) = u²/2 + Γℓ(y, f(u)) has a linear piece (a bitangent touching G at
   // a < b, G'(a) = G'(b) = h_c); between them it is smooth. Each teacher group's jumps are found
-  // between adjacent nodes (the global prox at the two nodes, a Newton check that they lie on one
-  // branch, the lower convex hull of G sampled between them, and Newton on the bitangent's two
-  // equations), and each panel holding one is integrated as two Gauss–Legendre panels, so that T
+  // from G alone (the lower convex hull of G sampled over the range that holds u*, and Newton on
+  // the Maxwell condition for each bitangent), and each panel is integrated in u, as two pieces
+  // where it holds a jump (Gauss–Legendre nodes with the density of h times H' = 1 + ΓD), so that T
   // is smooth in (M, Q, Γ) where the local-prox map jumps: the law is a fixed point of the global
   // equations on its own rule, and the continuation runs Broyden on the iteration rule first at
   // every δ (fixed_point.cpp, accumulate_split; docs/nn.md, Numerics, session 15). Off (the
