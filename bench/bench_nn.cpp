@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "deltacrit/core/memory.hpp"
 #include "deltacrit/hessian/nn.hpp"
 #include "deltacrit/phase1/fixed_point.hpp"
 
@@ -22,7 +23,7 @@ struct Case {
   std::string phase1;  // "init:S" or "fixed-point"
   double ridge;
   std::vector<int> hard;
-  bool cut = false;  // FixedPointOptions::split_at_prox_jumps (m = 1)
+  bool cut = true;  // FixedPointOptions::split_at_prox_jumps (m = 1; the default since session 16)
 };
 
 double median(std::vector<double> v) {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
   // Usage: bench_nn [REPEATS] [FILTER] [R]: FILTER runs only the cases whose name contains it
   // (e.g. "init", "fixed-point"); the fixed-point cases with m = 2 or k = 2 take minutes. R > 0
   // sets NNOptions::threshold_check (default 0: off, as `nn --find`).
+  core::keep_freed_memory();  // as the CLI does (core/memory.hpp)
   const int repeats = argc > 1 ? std::max(1, std::atoi(argv[1])) : 3;
   const std::string filter = argc > 2 ? argv[2] : "";
   const double check = argc > 3 ? std::atof(argv[3]) : 0.0;
@@ -56,9 +58,9 @@ int main(int argc, char** argv) {
       // so that the filters of the cases above do not select them.
       {"fixed-point m>=3 tanh z^2 m=3 k=1", "z^2", "tanh", {1.0 / 3, 1.0 / 3, 1.0 / 3}, "fixed-point", 0.1, {0}},
       {"fixed-point m>=3 softplus m=4 k=1", "min(z^2,4)", "softplus", {0.4, 0.3, 0.2, 0.1}, "fixed-point", 0.2, {0}},
-      // m = 1 on the rules cut at the prox's jumps (nn --fp-cut; docs/nn.md, Numerics, session 15).
-      {"fixed-point cut logcosh m=1 k=1", "min(z^2,4)", "logcosh", {1.0}, "fixed-point", 0.05, {0}, true},
-      {"fixed-point cut tanh    m=1 k=2", "tanh(z1) + min(z2^2,4)", "tanh", {1.0}, "fixed-point", 0.2, {1}, true},
+      // m = 1 on the rules not cut at the prox's jumps (nn --fp-no-cut; the default before session 16).
+      {"fixed-point uncut logcosh m=1 k=1", "min(z^2,4)", "logcosh", {1.0}, "fixed-point", 0.05, {0}, false},
+      {"fixed-point uncut tanh    m=1 k=2", "tanh(z1) + min(z2^2,4)", "tanh", {1.0}, "fixed-point", 0.2, {1}, false},
   };
   std::printf("%-34s %10s %10s %12s %12s  %s\n", "case", "cpu_s", "wall_s", "delta_bbp", "delta_nn", "status");
   for (const auto& c : cases) {

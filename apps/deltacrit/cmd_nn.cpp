@@ -57,7 +57,7 @@ struct NNArgs : LinkArgs {
   double fp_weight_floor = 1e-14;
   double fp_principal_ratio = 1e-2;
   bool fp_tensor_rule = false;
-  bool fp_cut = false;
+  bool fp_cut = true;
   int threads = 1;
   Format format = Format::table;
   std::string out;
@@ -631,11 +631,11 @@ const CommandRegistration registration{
                    "Fixed point, m = 2 with equal second-layer weights: integrate h on the rotated tensor "
                    "Gauss-Hermite rule (p^2 nodes, p = --u-points) instead of the rule split along h1 = h2 "
                    "(Gauss-Hermite along (1,1) x half-range Gauss on each side along (1,-1): p - p/4 x 2 (p/3) nodes)");
-      sub.add_flag("--fp-cut", args->fp_cut,
-                   "Fixed point, m = 1: every map uses the global prox on composite rules whose panels are cut "
-                   "where it jumps (Maxwell points), so the map is smooth and the law a fixed point of the global "
-                   "equations (default: Newton-from-h proxes on the 40-node Gauss-Hermite iteration rule and the "
-                   "uncut composite law rule; docs/nn.md, Numerics, session 15)");
+      sub.add_flag("--fp-cut,!--fp-no-cut", args->fp_cut,
+                   "Fixed point, m = 1 (default on): every map uses the global prox on composite rules whose panels "
+                   "are cut where it jumps (Maxwell points), so the map is continuous and the law a fixed point of "
+                   "the global equations; --fp-no-cut: Newton-from-h proxes on the 40-node Gauss-Hermite iteration "
+                   "rule and the uncut composite law rule (docs/nn.md, Numerics, sessions 15 and 16)");
       add_format_option(sub, args->format, true);
       sub.add_option("--out", args->out, "Write the output to this file (default stdout)");
       sub.add_option("--plot", args->plot, "Plot the bulk edge and the outlier against delta (needs --delta) to FILE.svg (or .png with gnuplot)");

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "command.hpp"
+#include "deltacrit/core/memory.hpp"
 #include "deltacrit/core/status.hpp"
 
 namespace deltacrit::cli {
@@ -14,6 +15,7 @@ std::vector<CommandInfo>& command_registry() {
 
 int main(int argc, char** argv) {
   using namespace deltacrit::cli;
+  deltacrit::core::keep_freed_memory();  // reuse freed arrays across the δ of a scan (core/memory.hpp)
   CLI::App app{"deltacrit: computational thresholds (delta_alg, delta_NN) for multi-index models, "
                "with a finite-d simulator to check them"};
   app.require_subcommand(1);

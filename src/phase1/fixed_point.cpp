@@ -778,14 +778,17 @@ class FixedPointMapT final : public FixedPointMap {
   //  1. the range [h0 − r(h0), h1 + r(h1)] (widened by kSplitRangeMargin) that holds u*(h) for every
   //     h of the kept panels, r = √(2Γ min φ) (ℓ ≥ 0);
   //  2. G sampled there (kSplitSamplesPerUnit, intervals bisected where they may hold the end of a
-  //     non-convex piece) and its lower convex hull; every edge that skips samples lying above it
-  //     is a bitangent, (a, b, h_c) by Newton on the Maxwell condition over the slope, and the cut
+  //     non-convex piece, local minima of H' = 1 + ΓD refined so that a piece is seen from its
+  //     birth) and its lower convex hull; every edge that skips samples lying above it is a
+  //     bitangent, (a, b, h_c) by Newton on the Maxwell condition over the slope, and the cut
   //     ξ_c = (h_c − mean)/R (an edge from an end of the range where that fails: the tangent through
-  //     that end, which bounds the range of u*);
+  //     that end, which bounds the range of u*); a run of samples with H' ≤ 0 that no edge covers
+  //     (a piece too shallow for the hull) gets its bitangent by the same Newton;
   //  3. each kept panel integrated in u: Gauss–Legendre nodes on [u*(h(e_P)), u*(h(e_{P+1}))], cut
   //     into [·, a] and [b, ·] at each bitangent inside, with the density of h, φ(ξ(u)) H'(u)/R du.
-  // T is then smooth in (M, Q, Γ): the pieces move with the cuts, which move smoothly. A dip of G
-  // that the sampling misses leaves its jump inside a panel, as on the rules that are not cut.
+  // T is then continuous in (M, Q, Γ), and smooth except where a piece is born (its bitangent's
+  // width grows like √ of the distance): the pieces move with the cuts, which move smoothly. A dip
+  // of G that the sampling misses leaves its jump inside a panel, as on the rules that are not cut.
   void accumulate_split(const Params& x, const RuleView& r, const Mat& Gamma, const Mat& Ginv, const Mat& axes,
                         double gamma_max, const std::vector<Group>& groups, std::size_t g0, std::size_t g1, Law* law,
                         Partial& p) const {
@@ -798,7 +801,7 @@ class FixedPointMapT final : public FixedPointMap {
       p.EDres = Eigen::MatrixXd::Zero(1, 1);
       const double gamma = Gamma(0, 0), R = r.C(0, 0);
       const std::size_t panels = ends_.size() - 1;
-      std::vector<double> su, sG, cuts;
+      std::vector<double> su, sG, sH1, cuts;
       struct RefinePoint {
         double u, G, H, H1;
       };
@@ -806,9 +809,30 @@ class FixedPointMapT final : public FixedPointMap {
       std::vector<std::pair<double, double>> pieces;  // u-intervals [lo, hi] of the envelope's contact pieces
       std::vector<std::pair<double, double>> bitangents;  // their contact points (a, b), one per cut
       std::vector<int> hull;
+      struct Dip {
+        double u, G, H1;
+      };
+      std::vector<Dip> dips;
+      struct Bitangent {
+        double a, b, hc;
+      };
+      std::vector<Bitangent> found;
       Vec h = Vec::Zero(1), u = Vec::Zero(1), F = Vec::Zero(1);
       Mat D = Mat::Zero(1, 1);
       double lval = 0.0;
+      if (law) {
+        // The chunk's law nodes: at most one per (member, rule node) on the kept panels plus the
+        // nodes of the panels' second pieces; reserved for every rule node (the floor leaves out
+        // about half of them, and untouched capacity costs no memory traffic), so that the arrays
+        // rarely grow (growing them copied each ≈ twice per law).
+        std::size_t members = 0;
+        for (std::size_t g = g0; g < g1; ++g) members += groups[g].members.size();
+        const std::size_t nodes = members * xi_w_.size();
+        p.lw.reserve(nodes);
+        p.ly.reserve(nodes);
+        p.lu.reserve(nodes);
+        p.lz.reserve(nodes * k);
+      }
       for (std::size_t g = g0; g < g1; ++g) {
         const Group& group = groups[g];
         const std::size_t t0 = group.members.front();
@@ -883,6 +907,7 @@ class FixedPointMapT final : public FixedPointMap {
         const int n0 = std::clamp(static_cast<int>(std::ceil(kSplitSamplesPerUnit * (Rr - L))), kSplitMinSamples, kSplitMaxSamples);
         su.clear();
         sG.clear();
+        sH1.clear();
         double Gmax = 0.0;
         auto suspicious = [](double du, double Ha, double H1a, double Hb, double H1b) {
           if (H1a < 0 && H1b < 0) return false;  // inside a non-convex piece, which the hull sees
@@ -901,6 +926,7 @@ class FixedPointMapT final : public FixedPointMap {
           geval(L, Ga, Ha, H1a);
           su.push_back(L);
           sG.push_back(Ga);
+          sH1.push_back(H1a);
           Gmax = std::fabs(Ga);
           for (int i = 1; i <= n0; ++i) {
             const double ub = i == n0 ? Rr : L + (Rr - L) * i / n0;
@@ -923,6 +949,7 @@ class FixedPointMapT final : public FixedPointMap {
               stack.pop_back();
               su.push_back(b.u);
               sG.push_back(b.G);
+              sH1.push_back(b.H1);
               Gmax = std::max(Gmax, std::fabs(b.G));
               a = b;
             }
@@ -930,6 +957,58 @@ class FixedPointMapT final : public FixedPointMap {
             H1a = H1b;
           }
         }
+        // A non-convex piece of G is born where a local minimum of H' = 1 + ΓD crosses 0, at a width
+        // far below the grid's spacing; it is then seen by none of the tests above, and the hull of
+        // the samples shows it only once G's dip exceeds round-off. Cutting it only then made T jump
+        // (the nodes in [a, b] leave the moments at a finite width: 4.5e-4 in T_Γ for log cosh,
+        // min(z², 4), δ = 1.58, where the group y = 0.4677 has its birth at Γ = 1/y, and the fixed
+        // point had no solution). So every interior local minimum of the sampled H' that is still
+        // positive is refined (golden section to kSplitMinSpacing/64), and a negative minimum joins
+        // the samples; its bitangent is found below even where the hull does not see it.
+        const std::size_t sampled = su.size();
+        for (std::size_t i = 1; i + 1 < sampled; ++i) {
+          if (!(sH1[i] > 0) || sH1[i] > sH1[i - 1] || sH1[i] > sH1[i + 1]) continue;
+          // (The test that ends the search below, at the samples: flat stretches of H' ≈ 1, where G is
+          // ℓ's tail, have local minima at round-off.)
+          if (sH1[i] > 2.0 * (std::max(sH1[i - 1], sH1[i + 1]) - sH1[i])) continue;
+          constexpr double kGolden = 0.6180339887498949;
+          double lo = su[i - 1], hi = su[i + 1], f_lo = sH1[i - 1], f_hi = sH1[i + 1];
+          double x1 = hi - kGolden * (hi - lo), x2 = lo + kGolden * (hi - lo);
+          double G1 = 0.0, G2 = 0.0, Hx = 0.0, f1 = 0.0, f2 = 0.0;
+          geval(x1, G1, Hx, f1);
+          geval(x2, G2, Hx, f2);
+          // Until a point with H' ≤ 0, or the minimum is certainly positive (the values inside the
+          // bracket lie below its ends by far less than their level), or the bracket is 1e-9 wide.
+          while (std::min(f1, f2) > 0 && std::min(f1, f2) <= 2.0 * (std::max(f_lo, f_hi) - std::min(f1, f2)) &&
+                 hi - lo > 1e-9 * (1.0 + std::fabs(lo))) {
+            if (f1 < f2) {
+              hi = x2;
+              f_hi = f2;
+              x2 = x1;
+              f2 = f1;
+              G2 = G1;
+              x1 = hi - kGolden * (hi - lo);
+              geval(x1, G1, Hx, f1);
+            } else {
+              lo = x1;
+              f_lo = f1;
+              x1 = x2;
+              f1 = f2;
+              G1 = G2;
+              x2 = lo + kGolden * (hi - lo);
+              geval(x2, G2, Hx, f2);
+            }
+          }
+          if (!(std::min(f1, f2) <= 0)) continue;
+          dips.push_back({f1 < f2 ? x1 : x2, f1 < f2 ? G1 : G2, std::min(f1, f2)});
+        }
+        for (const Dip& d : dips) {
+          const std::size_t at = static_cast<std::size_t>(std::upper_bound(su.begin(), su.end(), d.u) - su.begin());
+          su.insert(su.begin() + static_cast<std::ptrdiff_t>(at), d.u);
+          sG.insert(sG.begin() + static_cast<std::ptrdiff_t>(at), d.G);
+          sH1.insert(sH1.begin() + static_cast<std::ptrdiff_t>(at), d.H1);
+        }
+        dips.clear();
         const int n = static_cast<int>(su.size()) - 1;
         hull.clear();
         for (int i = 0; i <= n; ++i) {
@@ -943,7 +1022,43 @@ class FixedPointMapT final : public FixedPointMap {
         cuts.clear();
         pieces.clear();
         bitangents.clear();
+        found.clear();
         double piece_lo = L, piece_hi = Rr;
+        // Newton on the Maxwell condition E(s) = G(b) − G(a) − s (b − a) = 0 over the slope s, with
+        // a(s), b(s) the roots of H = s on the convex branches through a and b's starts (Newton from
+        // the previous ones, abandoned where H' ≤ 0): dE/ds = −(b − a) (envelope theorem), and the
+        // branches keep a and b apart.
+        auto branch_root = [&](double& v, double target) {
+          double Gv = 0.0, Hv = 0.0, H1v = 0.0;
+          for (int it = 0; it < 50; ++it) {
+            geval(v, Gv, Hv, H1v);
+            const double res = Hv - target;
+            // H's resolution at v: its terms v and ΓF rounded (relative to their size, not to 1: at a
+            // dip just born H − target is ~1e-15 where a and b still lie far apart relative to the
+            // dip's width), and one rounding of v moves it by ε|v|H'.
+            const double floor = 8 * kEps * (std::fabs(v) + std::fabs(Hv - v) + std::fabs(target)) +
+                                 8 * kEps * (1.0 + std::fabs(v)) * std::fabs(H1v);
+            if (std::fabs(res) <= floor) return true;
+            if (!(H1v > 0)) return false;
+            v -= res / H1v;
+          }
+          return false;
+        };
+        auto maxwell = [&](double& a, double& b, double& hc) {
+          for (int it = 0; it < 40; ++it) {
+            double ta = a, tb = b;
+            if (!branch_root(ta, hc) || !branch_root(tb, hc) || !(tb > ta)) return false;
+            a = ta;
+            b = tb;
+            double Ga = 0.0, Gb = 0.0, Hx = 0.0, H1x = 0.0;
+            geval(a, Ga, Hx, H1x);
+            geval(b, Gb, Hx, H1x);
+            const double E = Gb - Ga - hc * (b - a);
+            if (std::fabs(E) <= 1e-13 * (1.0 + Gmax)) return true;
+            hc += E / (b - a);
+          }
+          return false;
+        };
         for (std::size_t e = 0; e + 1 < hull.size(); ++e) {
           const int i = hull[e], j = hull[e + 1];
           if (j == i + 1) continue;
@@ -951,41 +1066,8 @@ class FixedPointMapT final : public FixedPointMap {
           double gap = 0.0;
           for (int t = i + 1; t < j; ++t) gap = std::max(gap, sG[t] - sG[i] - slope * (su[t] - su[i]));
           if (!(gap > 1e-13 * (1.0 + Gmax))) continue;
-          // Newton on the Maxwell condition E(s) = G(b) − G(a) − s (b − a) = 0 over the slope s, with
-          // a(s), b(s) the roots of H = s on the convex branches through the edge's ends (Newton
-          // from the previous ones, abandoned where H' ≤ 0): dE/ds = −(b − a) (envelope theorem),
-          // and the branches keep a and b apart.
           double a = su[i], b = su[j], hc = slope;
-          auto branch_root = [&](double& v, double target) {
-            double Gv = 0.0, Hv = 0.0, H1v = 0.0;
-            for (int it = 0; it < 50; ++it) {
-              geval(v, Gv, Hv, H1v);
-              const double res = Hv - target;
-              // H's resolution at v: one rounding of v moves it by ε|v|H'.
-              const double floor = 1e-14 * (1.0 + std::fabs(target)) + 8 * kEps * (1.0 + std::fabs(v)) * std::fabs(H1v);
-              if (std::fabs(res) <= floor) return true;
-              if (!(H1v > 0)) return false;
-              v -= res / H1v;
-            }
-            return false;
-          };
-          bool converged = false;
-          for (int it = 0; it < 40 && !converged; ++it) {
-            double ta = a, tb = b;
-            if (!branch_root(ta, hc) || !branch_root(tb, hc) || !(tb > ta)) break;
-            a = ta;
-            b = tb;
-            double Ga = 0.0, Gb = 0.0, Hx = 0.0, H1x = 0.0;
-            geval(a, Ga, Hx, H1x);
-            geval(b, Gb, Hx, H1x);
-            const double E = Gb - Ga - hc * (b - a);
-            if (std::fabs(E) <= 1e-13 * (1.0 + Gmax)) {
-              converged = true;
-            } else {
-              hc += E / (b - a);
-            }
-          }
-          converged = converged && a > su[0] && b < su[n];
+          const bool converged = maxwell(a, b, hc) && a > su[0] && b < su[n];
           if (!converged && (i == 0) != (j == n)) {
             // The tangent from the range's end (L, G(L)) or (Rr, G(Rr)) to G: Newton on
             // f(v) = G(v) − G(end) − H(v)(v − end), f' = −H'(v)(v − end), from the edge's other end.
@@ -1013,11 +1095,37 @@ class FixedPointMapT final : public FixedPointMap {
             b = su[j];
             hc = slope;
           }
-          if (!(a > piece_lo) || !(b > a)) continue;
-          pieces.emplace_back(piece_lo, a);
-          piece_lo = b;
-          cuts.push_back((hc - mean) / R);
-          bitangents.emplace_back(a, b);
+          found.push_back({a, b, hc});
+        }
+        // Each run of samples with H' ≤ 0 inside the contact range that no bitangent covers (a dip
+        // too shallow for the hull to resolve in G, e.g. one just born): its bitangent by the
+        // Maxwell Newton from the samples on either side, from the slope H(u_m) at the run's
+        // sample of least H' (between H's local extremes around the dip; for a dip of width w the
+        // Maxwell slope to O(w²), exactly for a symmetric one).
+        for (int r0 = 1; r0 < n; ++r0) {
+          if (sH1[r0] > 0) continue;
+          int r1 = r0, least = r0;
+          while (r1 + 1 < n && !(sH1[r1 + 1] > 0)) {
+            ++r1;
+            if (sH1[r1] < sH1[least]) least = r1;
+          }
+          const double ul = su[r0 - 1], ur = su[r1 + 1];
+          bool covered = !(ul > piece_lo) || !(ur < piece_hi);
+          for (const Bitangent& f : found) covered = covered || (f.a < su[r1] && f.b > su[r0]);
+          if (!covered) {
+            double a = ul, b = ur, hc = 0.0, Gm = 0.0, H1m = 0.0;
+            geval(su[least], Gm, hc, H1m);
+            if (maxwell(a, b, hc) && a > ul - (ur - ul) && b < ur + (ur - ul)) found.push_back({a, b, hc});
+          }
+          r0 = r1;
+        }
+        std::sort(found.begin(), found.end(), [](const Bitangent& x, const Bitangent& y) { return x.a < y.a; });
+        for (const Bitangent& f : found) {
+          if (!(f.a > piece_lo) || !(f.b > f.a) || !(f.b < piece_hi)) continue;
+          pieces.emplace_back(piece_lo, f.a);
+          piece_lo = f.b;
+          cuts.push_back((f.hc - mean) / R);
+          bitangents.emplace_back(f.a, f.b);
         }
         pieces.emplace_back(piece_lo, std::max(piece_lo, piece_hi));
         // 3. The nodes, in u: per kept panel [e_P, e_{P+1}] of ξ, Gauss–Legendre nodes on
@@ -1330,18 +1438,26 @@ class MemoMap final : public FixedPointMap {
   explicit MemoMap(std::unique_ptr<FixedPointMap> inner) : inner_(std::move(inner)) {}
   MapOutput apply(const Params& x, Law* law) const override {
     if (law) return inner_->apply(x, law);
-    std::vector<double> key(x.M.data(), x.M.data() + x.M.size());
-    key.insert(key.end(), x.Q.data(), x.Q.data() + x.Q.size());
-    key.insert(key.end(), x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+    std::vector<double> key = key_of(x);
     for (const auto& [k, out] : memo_) {
       if (k == key) return out;
     }
     memo_.emplace_back(std::move(key), inner_->apply(x, nullptr));
     return memo_.back().second;
   }
+  // Records T(x) computed by another map of the same rule and prox (the law-writing application
+  // at a point, whose moments are those of the plain one), so that an application at x here
+  // returns it.
+  void remember(const Params& x, const MapOutput& out) const { memo_.emplace_back(key_of(x), out); }
   std::size_t rule_size() const override { return inner_->rule_size(); }
 
  private:
+  static std::vector<double> key_of(const Params& x) {
+    std::vector<double> key(x.M.data(), x.M.data() + x.M.size());
+    key.insert(key.end(), x.Q.data(), x.Q.data() + x.Q.size());
+    key.insert(key.end(), x.Gamma.data(), x.Gamma.data() + x.Gamma.size());
+    return key;
+  }
   std::unique_ptr<FixedPointMap> inner_;
   mutable std::vector<std::pair<std::vector<double>, MapOutput>> memo_;
 };
@@ -1774,6 +1890,30 @@ void FixedPointOptions::validate(int k, int m) const {
   }
 }
 
+FixedPointBranch apply_stationary_map(const TeacherNodes& teacher, const Network& net, double delta,
+                                      const FixedPointOptions& options, const FixedPointBranch& at) {
+  const int k = teacher.k, m = net.width();
+  options.validate(k, m);
+  if (!(delta > 0) || !std::isfinite(delta)) throw InputError("delta", "delta must be finite and > 0");
+  if (at.M.size() != static_cast<std::size_t>(k) * m || at.Q.size() != static_cast<std::size_t>(m) * m ||
+      at.Gamma.size() != static_cast<std::size_t>(m) * m) {
+    throw InputError("at", "M must be k x m and Q, Gamma m x m for the teacher's k and the network's m");
+  }
+  const TeacherGroups groups = group_teacher(teacher, options.hard);
+  core::Parallel pool(options.threads);
+  const Params x = params_of(at, k, m);
+  const auto map = make_map(teacher, groups, pool, net, delta, options, options.law_rule, true, nullptr);
+  const MapOutput t = map->apply(x, nullptr);
+  FixedPointBranch out;
+  record_point(t.next, t, options.ridge, out);
+  out.train_loss = t.train_loss;
+  out.risk = t.train_loss + 0.5 * options.ridge * x.Q.trace();
+  out.residual = t.gamma_defined ? max_norm(t.next.pack() - x.pack()) : std::numeric_limits<double>::infinity();
+  out.iterations = 1;
+  out.status = t.gamma_defined ? Status::success : Status::numerical_issue;
+  return out;
+}
+
 FixedPointBranch continuation_predictor(const std::vector<std::pair<double, const FixedPointBranch*>>& points,
                                         double delta) {
   if (points.size() < 2 || points.size() > 3) throw InputError("points", "continuation_predictor needs 2 or 3 solutions");
@@ -1899,7 +2039,7 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // when first needed), and their budget: at most `max_iter` iterations, abandoned when the best
   // residual has not halved over 20 (the polish) or kContinuationStallWindow (the continuation's
   // Anderson stages); both start within a small distance of their solution.
-  std::unique_ptr<FixedPointMap> law_rule_map_storage;
+  std::unique_ptr<MemoMap> law_rule_map_storage;
   // The law's rule is the principal-axis rule (FixedPointOptions::principal_axis_ratio) when the
   // first point it integrates — the warm start (else the predictor) of a continuation, or the
   // solution on the iteration rule that the polish starts from — has λ₂/λ₁ of Q − MᵀM below the
@@ -2057,6 +2197,10 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
             law_at_solution.emplace(xp.pack(), std::make_pair(t, std::move(law_here)));
           } else {
             candidates.insert(candidates.begin(), std::make_pair(candidates.front().first, xp));
+            // With the global prox on every map (split, prox_global_iteration) the law rule's map is
+            // this one (same rule, same prox), so its Broyden's first application at xp is this one's
+            // (one application of T on the law's rule per δ fewer where the point is not accepted).
+            if (global_iteration) law_rule_map_storage->remember(xp, t);
           }
           J = Jc;
         }

@@ -105,16 +105,18 @@ struct FixedPointOptions {
   // ½(u − h)²/Γ + ℓ(y, f(u)) is nondecreasing in h and jumps only at Maxwell points h_c, where the
   // convex envelope of G(u) = u²/2 + Γℓ(y, f(u)) has a linear piece (a bitangent touching G at
   // a < b, G'(a) = G'(b) = h_c); between them it is smooth. Each teacher group's jumps are found
-  // from G alone (the lower convex hull of G sampled over the range that holds u*, and Newton on
-  // the Maxwell condition for each bitangent), and each panel is integrated in u, as two pieces
-  // where it holds a jump (Gauss–Legendre nodes with the density of h times H' = 1 + ΓD), so that T
-  // is smooth in (M, Q, Γ) where the local-prox map jumps: the law is a fixed point of the global
-  // equations on its own rule, and the continuation runs Broyden on the iteration rule first at
-  // every δ (fixed_point.cpp, accumulate_split; docs/nn.md, Numerics, session 15). Off (the
-  // default, until the documented tables are re-measured with it): the iteration uses Newton from h
-  // on the Gauss–Hermite rule (prox_global_iteration aside) and the rules are not cut. Other widths
-  // are not affected.
-  bool split_at_prox_jumps = false;
+  // from G alone (the lower convex hull of G sampled over the range that holds u*, every local
+  // minimum of H' = 1 + ΓD between the samples refined so that a non-convex piece is cut from its
+  // birth, and Newton on the Maxwell condition for each bitangent), and each panel is integrated in
+  // u, as two pieces where it holds a jump (Gauss–Legendre nodes with the density of h times H'),
+  // so that T is continuous in (M, Q, Γ) — smooth except for a √ onset where a label group's
+  // non-convex piece is born — where the local-prox map jumps: the law is a fixed point of the
+  // global equations on its own rule, and the continuation runs Broyden on the iteration rule first
+  // at every δ (fixed_point.cpp, accumulate_split; docs/nn.md, Numerics, sessions 15 and 16). On by
+  // default since session 16. Off: the iteration uses Newton from h on the Gauss–Hermite rule
+  // (prox_global_iteration aside) and the rules are not cut (their discretised map jumps where a
+  // node's prox switches minimum). Other widths are not affected.
+  bool split_at_prox_jumps = true;
   std::vector<double> start_scales = {0.3, 1.0, 2.0};  // starts Q₀ = s² I (learned rows of M₀ =
                                                        // s/√2 on the diagonal, and 0)
   // With a warm start that converges, also run the cold starts (to re-check uniqueness at every
@@ -298,6 +300,15 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
                                    const FixedPointOptions& options,
                                    const FixedPointBranch* warm = nullptr,
                                    const FixedPointBranch* predictor = nullptr);
+
+// One application of the stationary-point map T at `at`'s (M, Q, Γ), on the law's rule
+// (options.law_rule) with the global prox — the map of the law's last application in
+// solve_fixed_point (cut at the prox's jumps where options.split_at_prox_jumps applies, m = 1).
+// Returns T's (M, Q, Γ) with the residual ‖T(X) − X‖∞ and the risk, train loss and
+// split_panels-independent fields of the point as solve_fixed_point records them. For tests and
+// diagnostics (continuity of T in its arguments).
+FixedPointBranch apply_stationary_map(const TeacherNodes& teacher, const Network& net, double delta,
+                                      const FixedPointOptions& options, const FixedPointBranch& at);
 
 // Predictor of a continuation in δ: the polynomial in t = 1/δ through the (M, R, Γ) of two or three
 // solutions (`points`: pairs (δ_i, solution), distinct δ_i > 0), evaluated at δ — the secant (two
