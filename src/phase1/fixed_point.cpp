@@ -68,13 +68,23 @@ constexpr double kCollapsedCovariance = 1e-8;
 // leaves the law unchanged").
 constexpr double kKnownMinimiserDistance = 1e-3;
 // The samples of G for the lower convex hull of accumulate_split (FixedPointOptions::
-// split_at_prox_jumps): a uniform grid of kSplitSamplesPerUnit per unit of u (at least
-// kSplitMinSamples, at most kSplitMaxSamples intervals per teacher group), its intervals bisected
-// down to kSplitMinSpacing where they may hold the end of a non-convex piece. Measured at the
-// solutions along `nn --find` for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2 (δ = 0.07, 0.5,
-// 1.5, 2.3, 5, 10): T on the law's rule with 4, 8, 16 and 32 samples per unit agrees with 64 to
-// 1e-12, where without the bisection 8 and 16 per unit missed dips (7e-5 at δ = 2.3).
+// split_at_prox_jumps): a grid of kSplitSamplesPerUnit per unit of u (at least kSplitMinSamples,
+// at most kSplitMaxSamples intervals per teacher group on the uniform grid), its intervals
+// bisected down to kSplitMinSpacing where they may hold the end of a non-convex piece, its
+// spacing widened where G is clearly convex (below). Measured at the solutions along `nn --find`
+// for tanh(z1) + min(z2², 4), m = 1, k = 2, ridge 0.2 (δ = 0.07, 0.5, 1.5, 2.3, 5, 10): T on the
+// law's rule with 4, 8, 16 and 32 samples per unit agrees with 64 to 1e-12, where without the
+// bisection 8 and 16 per unit missed dips (7e-5 at δ = 2.3), and 2 per unit missed them even
+// with it (1e-4 at δ = 0.5 and 2.3). With the widening and the Maxwell points solved to E's
+// round-off (session 16) T agrees with the uniform 64 per unit to 6e-15 for that case (δ = 0.05,
+// 0.5, 2.3, 10) and for z1 + z2² with log cosh (δ = 0.05, 0.5, 2.3, 15), and to 4e-12 for issue
+// 5's example (δ = 0.05, 1.58, 8).
 constexpr double kSplitSamplesPerUnit = 8.0;
+// Where H' > kSplitFlatFloor at both ends of an interval and changes across it by at most
+// kSplitFlatChange of its value, the next interval is twice as wide, up to kSplitMaxSpacing.
+constexpr double kSplitFlatFloor = 0.5;
+constexpr double kSplitFlatChange = 0.05;
+constexpr double kSplitMaxSpacing = 0.5;
 constexpr int kSplitMinSamples = 32;
 constexpr int kSplitMaxSamples = 2048;
 constexpr double kSplitMinSpacing = 1.0 / 256;
@@ -928,8 +938,14 @@ class FixedPointMapT final : public FixedPointMap {
           sG.push_back(Ga);
           sH1.push_back(H1a);
           Gmax = std::fabs(Ga);
-          for (int i = 1; i <= n0; ++i) {
-            const double ub = i == n0 ? Rr : L + (Rr - L) * i / n0;
+          // The grid's spacing starts at base and doubles (up to kSplitMaxSpacing) over each interval
+          // where G is clearly convex and H' nearly constant — ℓ's tails, which made up most of
+          // the range (≈ 50 units for log cosh, whose ℓ grows like u²) — and returns to base
+          // wherever it is not.
+          const double base = (Rr - L) / n0;
+          double spacing = base;
+          for (double ua = L; ua < Rr;) {
+            const double ub = ua + spacing >= Rr - 0.5 * base ? Rr : ua + spacing;
             double Gb = 0.0, Hb = 0.0, H1b = 0.0;
             geval(ub, Gb, Hb, H1b);
             // Bisect [su.back(), ub] depth-first, emitting the samples in order.
@@ -953,6 +969,10 @@ class FixedPointMapT final : public FixedPointMap {
               Gmax = std::max(Gmax, std::fabs(b.G));
               a = b;
             }
+            const bool flat = H1a > kSplitFlatFloor && H1b > kSplitFlatFloor &&
+                              std::fabs(H1b - H1a) <= kSplitFlatChange * std::min(H1a, H1b);
+            spacing = flat ? std::min(2.0 * spacing, std::max(base, kSplitMaxSpacing)) : base;
+            ua = ub;
             Ha = Hb;
             H1a = H1b;
           }
@@ -1053,9 +1073,14 @@ class FixedPointMapT final : public FixedPointMap {
             double Ga = 0.0, Gb = 0.0, Hx = 0.0, H1x = 0.0;
             geval(a, Ga, Hx, H1x);
             geval(b, Gb, Hx, H1x);
+            // To E's round-off at these points (not relative to the largest |G| of the range: G's
+            // far tails, u²/2 + Γℓ, reach 1e3–1e4 for log cosh and left h_c loose by 1e-10, so that
+            // T moved by that much with the samples' positions).
             const double E = Gb - Ga - hc * (b - a);
-            if (std::fabs(E) <= 1e-13 * (1.0 + Gmax)) return true;
-            hc += E / (b - a);
+            if (std::fabs(E) <= 64 * kEps * (std::fabs(Ga) + std::fabs(Gb) + std::fabs(hc * (b - a)))) return true;
+            const double step = E / (b - a);
+            hc += step;
+            if (std::fabs(step) <= 4 * kEps * (1.0 + std::fabs(hc))) return true;
           }
           return false;
         };
@@ -1076,7 +1101,10 @@ class FixedPointMapT final : public FixedPointMap {
             for (int it = 0; it < 60; ++it) {
               geval(v, G, H, H1);
               const double f = G - end_G - H * (v - end_u), df = -H1 * (v - end_u);
-              if (std::fabs(f) <= 1e-13 * (1.0 + Gmax) || !(std::fabs(df) > 0)) break;
+              if (std::fabs(f) <= 64 * kEps * (std::fabs(G) + std::fabs(end_G) + std::fabs(H * (v - end_u))) ||
+                  !(std::fabs(df) > 0)) {
+                break;
+              }
               const double next = v - f / df;
               if (!(next > su[i == 0 ? 0 : i - 1] && next < su[j == n ? n : j + 1])) break;
               v = next;
