@@ -909,10 +909,11 @@ class FixedPointMapT final : public FixedPointMap {
         //    G(b) − G(a) = h_c (b − a) (below); where that fails at an edge from an end of the range
         //    (G concave there), the tangent through that end, whose tangency point bounds the range
         //    of u*.
-        //    The samples: a uniform grid, each of whose intervals is bisected (down to
-        //    kSplitMinSpacing) while it may hold the end of a non-convex piece of G — H' = 1 + ΓD < 0
-        //    at one end only, H decreasing across it, or the cubic Hermite interpolant of H through
-        //    (H, H') at its ends with a negative slope inside. A dip narrower than the grid that none
+        //    The samples: a grid (uniform, widened over ℓ's convex tails), each of whose intervals is
+        //    bisected (down to kSplitMinSpacing) while it may hold the end of a non-convex piece of
+        //    G — H' = 1 + ΓD < 0 at one end only, H decreasing across it, or the cubic Hermite
+        //    interpolant of H through (H, H') at its ends with a negative slope inside — and the
+        //    local minima of H' among them refined (below). A dip narrower than the grid that none
         //    of these shows is missed (its jump then stays inside a panel, as on unsplit rules).
         const int n0 = std::clamp(static_cast<int>(std::ceil(kSplitSamplesPerUnit * (Rr - L))), kSplitMinSamples, kSplitMaxSamples);
         su.clear();
@@ -954,9 +955,11 @@ class FixedPointMapT final : public FixedPointMap {
             stack.clear();
             stack.push_back({ub, Gb, Hb, H1b});
             Pt a{su.back(), sG.back(), Ha, H1a};
+            bool bisected = false;
             while (!stack.empty()) {
               const Pt b = stack.back();
               if (b.u - a.u > kSplitMinSpacing && suspicious(b.u - a.u, a.H, a.H1, b.H, b.H1)) {
+                bisected = true;
                 Pt mid{0.5 * (a.u + b.u), 0.0, 0.0, 0.0};
                 geval(mid.u, mid.G, mid.H, mid.H1);
                 stack.push_back(mid);
@@ -969,7 +972,7 @@ class FixedPointMapT final : public FixedPointMap {
               Gmax = std::max(Gmax, std::fabs(b.G));
               a = b;
             }
-            const bool flat = H1a > kSplitFlatFloor && H1b > kSplitFlatFloor &&
+            const bool flat = !bisected && H1a > kSplitFlatFloor && H1b > kSplitFlatFloor &&
                               std::fabs(H1b - H1a) <= kSplitFlatChange * std::min(H1a, H1b);
             spacing = flat ? std::min(2.0 * spacing, std::max(base, kSplitMaxSpacing)) : base;
             ua = ub;
@@ -983,8 +986,9 @@ class FixedPointMapT final : public FixedPointMap {
         // (the nodes in [a, b] leave the moments at a finite width: 4.5e-4 in T_Γ for log cosh,
         // min(z², 4), δ = 1.58, where the group y = 0.4677 has its birth at Γ = 1/y, and the fixed
         // point had no solution). So every interior local minimum of the sampled H' that is still
-        // positive is refined (golden section to kSplitMinSpacing/64), and a negative minimum joins
-        // the samples; its bitangent is found below even where the hull does not see it.
+        // positive is refined (golden section, to a bracket 1e-9 wide unless the minimum is
+        // certainly positive first), and a point with H' ≤ 0 it finds joins the samples; the
+        // bitangent of that piece is found below even where the hull does not see it.
         const std::size_t sampled = su.size();
         for (std::size_t i = 1; i + 1 < sampled; ++i) {
           if (!(sH1[i] > 0) || sH1[i] > sH1[i - 1] || sH1[i] > sH1[i + 1]) continue;

@@ -304,9 +304,9 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
 // One application of the stationary-point map T at `at`'s (M, Q, Γ), on the law's rule
 // (options.law_rule) with the global prox — the map of the law's last application in
 // solve_fixed_point (cut at the prox's jumps where options.split_at_prox_jumps applies, m = 1).
-// Returns T's (M, Q, Γ) with the residual ‖T(X) − X‖∞ and the risk, train loss and
-// split_panels-independent fields of the point as solve_fixed_point records them. For tests and
-// diagnostics (continuity of T in its arguments).
+// Returns T(X)'s M, Q, Γ, with residual = ‖T(X) − X‖∞ and the train loss, risk, non-convex mass
+// and prox failures at X (as solve_fixed_point records a point); status numerical_issue where Γ of
+// T(X) is not defined. For tests and diagnostics (continuity of T in its arguments).
 FixedPointBranch apply_stationary_map(const TeacherNodes& teacher, const Network& net, double delta,
                                       const FixedPointOptions& options, const FixedPointBranch& at);
 
