@@ -99,12 +99,13 @@ struct Setup {
   std::optional<alg::AlgResult> alg;  // δ_alg of the link (not for empirical laws)
   std::string hard_source;            // "--hard", "law file" or "alg: non-trivial directions"
   std::string init_note;              // small init with σ''(0) = 0: the Hessian does not see y
+  int auto_u_points = 0;              // init law, automatic Gauss–Hermite u rule: its points per axis (else 0)
 };
 
 // Parses the options into the network, the analyzer options and the phase-1 law provider.
 Setup make_setup(const NNArgs& args) {
   Setup setup;
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points] = setup;
   const model::Activation activation = model::Activation::parse(args.activation);
   const model::Loss loss = model::Loss::parse(args.loss);
   noise = model::Noise::parse(args.noise);
@@ -236,6 +237,11 @@ Setup make_setup(const NNArgs& args) {
     phase1::TeacherNodes teacher = phase1::teacher_nodes(link, noise, tq);
     if (phase1_kind == "init") {
       const phase1::InitSpec init = phase1::parse_init(args.init);
+      // (init_law's cases: S = 0 has no u rule; m ≥ 2 with S ≤ 0.05 takes 3 points per axis.)
+      if (args.u_points == 0 && init.scale > 0 && args.width > args.u_composite_max_dim &&
+          (args.width == 1 || init.scale > 0.05)) {
+        auto_u_points = phase1::automatic_init_u_points(args.width, teacher.size());
+      }
       phase1::InitLawOptions io;
       io.u_rule.hermite_points = args.u_points;
       io.u_rule.panel_width = args.u_panel_width;
@@ -304,7 +310,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     throw InputError("--plot", "--plot: needs points to draw; give --delta LIST or A:B:STEP");
   }
   Setup setup = make_setup(args);
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points] = setup;
   std::vector<double> deltas;
   if (!args.delta.empty()) deltas = parse_grid(args.delta, "--delta", 0.0, true, 1e7, 10000);
   const bool find = args.find || deltas.empty();
@@ -325,6 +331,12 @@ void run(const NNArgs& args, CommandContext& ctx) {
     fine.z_k2_panel_points = std::min(40, args.z_k2_panel_points + 4);
     fine.u_panel_width = 0.5 * args.u_panel_width;
     fine.u_points = (args.u_points > 0 ? args.u_points : phase1::default_u_points(net->width())) + 1;
+    // An init law whose automatic u rule was lowered to fit the teacher (m ≥ 2 with a k = 2 link:
+    // 8 points per axis for m = 2 and sign(z1 z2)) is checked against that rule plus one point per
+    // axis; the default plus one (34² × the refined teacher) would exceed the law's cap.
+    if (auto_u_points > 0 && auto_u_points < phase1::default_u_points(net->width())) {
+      fine.u_points = auto_u_points + 1;
+    }
     Setup fs = make_setup(fine);
     hessian::Analyzer fa(*fs.net, fs.opt, fs.provider);
     auto diff = [](double a, double b) -> nlohmann::json {

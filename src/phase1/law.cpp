@@ -277,6 +277,12 @@ TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise, c
   return out;
 }
 
+int automatic_init_u_points(int m, std::size_t teacher_nodes) {
+  int points = default_u_points(m);
+  while (points > 3 && power(points, m) * teacher_nodes > kAutoNodes) --points;
+  return points;
+}
+
 Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const InitLawOptions& options) {
   options.validate();
   if (width < 1 || width > kMaxWidth) fail("--width", std::to_string(width) + " is out of range (accepted: 1..8)");
@@ -289,12 +295,7 @@ Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const
   } else {
     GaussianRuleOptions rule = options.u_rule;
     if (m >= 2 && rule.hermite_points == 0 && init.scale <= 0.05) rule.hermite_points = 3;
-    if (m > rule.composite_max_dim && rule.hermite_points == 0) {
-      // Automatic size: the default per axis, lowered until the law has ≤ 5e5 nodes.
-      int points = default_u_points(m);
-      while (points > 3 && power(points, m) * teacher.size() > kAutoNodes) --points;
-      rule.hermite_points = points;
-    }
+    if (m > rule.composite_max_dim && rule.hermite_points == 0) rule.hermite_points = automatic_init_u_points(m, teacher.size());
     gaussian_rule(m, init.scale, rule, ux, uw);
     if (uw.size() * teacher.size() > kMaxNodes) {
       fail("u_points", std::to_string(uw.size()) + " u-nodes times " + std::to_string(teacher.size()) +

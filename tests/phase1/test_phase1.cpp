@@ -171,6 +171,33 @@ TEST_CASE("init law: u ~ N(0, S² I_m) independent of (z, y)", "[phase1][init]")
   for (double v : limit.u) CHECK(v == 0.0);
 }
 
+// init_law's automatic u rule for m ≥ 2 (Gauss–Hermite, hermite_points = 0, S > 0.05): the law has
+// teacher × p^m nodes with p = automatic_init_u_points, the largest count ≤ the default whose law
+// fits 5e5 nodes (at least 3). For the k = 2 teacher of sign(z1 z2) that is far below the default
+// 33 for m = 2 (docs/nn.md, Known limits), which `nn --check-quadrature` refines by one point per
+// axis. Invariants: the defining inequalities, and the law's size.
+TEST_CASE("init law: the automatic u rule fits the node budget", "[phase1][init]") {
+  for (const char* link : {"z^2", "sign(z1*z2)"}) {
+    CAPTURE(link);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(link), model::Noise{});
+    for (int m : {2, 3, 4}) {
+      CAPTURE(m);
+      const int p = phase1::automatic_init_u_points(m, teacher.size());
+      CHECK(p >= 3);
+      CHECK(p <= phase1::default_u_points(m));
+      const auto power = [m](double b) { return std::pow(b, m); };
+      if (p > 3) CHECK(power(p) * static_cast<double>(teacher.size()) <= 5e5);
+      if (p < phase1::default_u_points(m)) CHECK(power(p + 1) * static_cast<double>(teacher.size()) > 5e5);
+      const auto law = phase1::init_law(teacher, m, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+      CHECK(static_cast<double>(law.size()) == power(p) * static_cast<double>(teacher.size()));
+    }
+  }
+  // sign(z1 z2): 6400 teacher nodes, so 8 points per axis for m = 2 (8² · 6400 = 409600 ≤ 5e5 < 9² · 6400).
+  const auto sign_teacher = phase1::teacher_nodes(model::Link::parse("sign(z1*z2)"), model::Noise{});
+  REQUIRE(sign_teacher.size() == 6400);
+  CHECK(phase1::automatic_init_u_points(2, sign_teacher.size()) == 8);
+}
+
 TEST_CASE("fixed point rejects bad options", "[phase1][fixed-point]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
   const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});

@@ -95,6 +95,11 @@ struct GaussianRuleOptions {
 // from the other for even counts (docs/nn.md): the pair brackets the limit, and
 // `deltacrit nn --check-quadrature` reports the difference as an error estimate.
 int default_u_points(int m);
+// Gauss–Hermite points per axis of init_law's automatic u rule (m beyond the composite rule, init
+// scale > 0.05, hermite_points = 0): default_u_points(m) lowered one at a time, to 3 at the least,
+// until the law (teacher_nodes × points^m nodes) has at most 5e5 nodes. For k = 2 teachers that
+// is far below the default (8 for m = 2 and 6400 teacher nodes; docs/nn.md, Known limits).
+int automatic_init_u_points(int m, std::size_t teacher_nodes);
 // The rule in `dim` (1..8) dimensions scaled by `scale` (ξ ~ N(0, scale² I)): nodes row by row.
 void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, std::vector<double>& x,
                    std::vector<double>& w);
