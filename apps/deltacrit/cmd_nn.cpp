@@ -237,16 +237,15 @@ Setup make_setup(const NNArgs& args) {
     phase1::TeacherNodes teacher = phase1::teacher_nodes(link, noise, tq);
     if (phase1_kind == "init") {
       const phase1::InitSpec init = phase1::parse_init(args.init);
-      // (init_law's cases: S = 0 has no u rule; m ≥ 2 with S ≤ 0.05 takes 3 points per axis.)
-      if (args.u_points == 0 && init.scale > 0 && args.width > args.u_composite_max_dim &&
-          (args.width == 1 || init.scale > 0.05)) {
-        auto_u_points = phase1::automatic_init_u_points(args.width, teacher.size());
-      }
       phase1::InitLawOptions io;
       io.u_rule.hermite_points = args.u_points;
       io.u_rule.panel_width = args.u_panel_width;
       io.u_rule.panel_points = args.u_panel_points;
       io.u_rule.composite_max_dim = args.u_composite_max_dim;
+      // The u rule's size when init_law chose it by its node budget (--check-quadrature refines it).
+      bool automatic = false;
+      const int u_points_used = init.scale > 0 ? phase1::init_u_hermite_points(args.width, init.scale, io, teacher.size(), &automatic) : 0;
+      if (automatic) auto_u_points = u_points_used;
       if (init.kind == phase1::InitSpec::Kind::small && activation.d2(0.0) == 0.0) {
         // D = ℓ''JJᵀ + ℓ' diag(a⊙σ''(u)) with u = O(S): the label enters only through ℓ'·σ''(u) =
         // O(S) (and ℓ''(y, f₀), which for both losses does not depend on y: square ℓ'' = 1, logistic

@@ -1052,8 +1052,9 @@ class FixedPointMapT final : public FixedPointMap {
         // a(s), b(s) the roots of H = s on the convex branches through a and b's starts (Newton from
         // the previous ones, abandoned where H' ≤ 0): dE/ds = −(b − a) (envelope theorem), and the
         // branches keep a and b apart.
-        auto branch_root = [&](double& v, double target) {
-          double Gv = 0.0, Hv = 0.0, H1v = 0.0;
+        // (Gv: G at the returned root.)
+        auto branch_root = [&](double& v, double target, double& Gv) {
+          double Hv = 0.0, H1v = 0.0;
           for (int it = 0; it < 50; ++it) {
             geval(v, Gv, Hv, H1v);
             const double res = Hv - target;
@@ -1070,13 +1071,10 @@ class FixedPointMapT final : public FixedPointMap {
         };
         auto maxwell = [&](double& a, double& b, double& hc) {
           for (int it = 0; it < 40; ++it) {
-            double ta = a, tb = b;
-            if (!branch_root(ta, hc) || !branch_root(tb, hc) || !(tb > ta)) return false;
+            double ta = a, tb = b, Ga = 0.0, Gb = 0.0;
+            if (!branch_root(ta, hc, Ga) || !branch_root(tb, hc, Gb) || !(tb > ta)) return false;
             a = ta;
             b = tb;
-            double Ga = 0.0, Gb = 0.0, Hx = 0.0, H1x = 0.0;
-            geval(a, Ga, Hx, H1x);
-            geval(b, Gb, Hx, H1x);
             // To E's round-off at these points (not relative to the largest |G| of the range: G's
             // far tails, u²/2 + Γℓ, reach 1e3–1e4 for log cosh and left h_c loose by 1e-10, so that
             // T moved by that much with the samples' positions).
@@ -1938,7 +1936,6 @@ FixedPointBranch apply_stationary_map(const TeacherNodes& teacher, const Network
   const MapOutput t = map->apply(x, nullptr);
   FixedPointBranch out;
   record_point(t.next, t, options.ridge, out);
-  out.train_loss = t.train_loss;
   out.risk = t.train_loss + 0.5 * options.ridge * x.Q.trace();
   out.residual = t.gamma_defined ? max_norm(t.next.pack() - x.pack()) : std::numeric_limits<double>::infinity();
   out.iterations = 1;

@@ -283,6 +283,19 @@ int automatic_init_u_points(int m, std::size_t teacher_nodes) {
   return points;
 }
 
+int init_u_hermite_points(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes,
+                          bool* automatic) {
+  int points = options.u_rule.hermite_points;
+  bool chosen = false;
+  if (width >= 2 && points == 0 && scale <= 0.05) points = 3;
+  if (width > options.u_rule.composite_max_dim && points == 0) {
+    points = automatic_init_u_points(width, teacher_nodes);
+    chosen = true;
+  }
+  if (automatic) *automatic = chosen;
+  return points;
+}
+
 Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const InitLawOptions& options) {
   options.validate();
   if (width < 1 || width > kMaxWidth) fail("--width", std::to_string(width) + " is out of range (accepted: 1..8)");
@@ -294,8 +307,7 @@ Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const
     uw.assign(1, 1.0);
   } else {
     GaussianRuleOptions rule = options.u_rule;
-    if (m >= 2 && rule.hermite_points == 0 && init.scale <= 0.05) rule.hermite_points = 3;
-    if (m > rule.composite_max_dim && rule.hermite_points == 0) rule.hermite_points = automatic_init_u_points(m, teacher.size());
+    rule.hermite_points = init_u_hermite_points(m, init.scale, options, teacher.size());
     gaussian_rule(m, init.scale, rule, ux, uw);
     if (uw.size() * teacher.size() > kMaxNodes) {
       fail("u_points", std::to_string(uw.size()) + " u-nodes times " + std::to_string(teacher.size()) +

@@ -113,6 +113,12 @@ struct InitLawOptions {
   GaussianRuleOptions u_rule;
   void validate() const;
 };
+// The Gauss–Hermite points per axis that init_law sets on its u rule for m = width, init scale S and
+// `options` (S > 0; 0 where it leaves the rule's own choice, the composite rule for m ≤
+// composite_max_dim): options.u_rule.hermite_points when set, 3 for m ≥ 2 when S ≤ 0.05, else
+// automatic_init_u_points(m, teacher_nodes) — and in *automatic whether it is the last case.
+int init_u_hermite_points(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes,
+                          bool* automatic = nullptr);
 
 // L₁ at the initialisation point (option (a) of science.md). Each w_j is uniform on the sphere of
 // radius S and independent of the data, so as d → ∞, u = Wᵀx ~ N(0, S² I_m) independently of
