@@ -48,6 +48,7 @@ struct NNArgs : LinkArgs {
   double u_panel_width = 0.5;
   int u_panel_points = 8;
   int u_composite_max_dim = 1;
+  bool u_require_2d = false;  // internal (--check-quadrature): keep the automatic m = 2 composite rule
   int z_panel_points = 12;
   double z_panel_width = 1.0;
   int z_hermite_points = 0;
@@ -100,12 +101,13 @@ struct Setup {
   std::string hard_source;            // "--hard", "law file" or "alg: non-trivial directions"
   std::string init_note;              // small init with σ''(0) = 0: the Hessian does not see y
   int auto_u_points = 0;              // init law, automatic Gauss–Hermite u rule: its points per axis (else 0)
+  bool auto_u_2d = false;             // init law, automatic m = 2 composite u rule
 };
 
 // Parses the options into the network, the analyzer options and the phase-1 law provider.
 Setup make_setup(const NNArgs& args) {
   Setup setup;
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points, auto_u_2d] = setup;
   const model::Activation activation = model::Activation::parse(args.activation);
   const model::Loss loss = model::Loss::parse(args.loss);
   noise = model::Noise::parse(args.noise);
@@ -242,10 +244,13 @@ Setup make_setup(const NNArgs& args) {
       io.u_rule.panel_width = args.u_panel_width;
       io.u_rule.panel_points = args.u_panel_points;
       io.u_rule.composite_max_dim = args.u_composite_max_dim;
-      // The u rule's size when init_law chose it by its node budget (--check-quadrature refines it).
-      bool automatic = false;
-      const int u_points_used = init.scale > 0 ? phase1::init_u_hermite_points(args.width, init.scale, io, teacher.size(), &automatic) : 0;
-      if (automatic) auto_u_points = u_points_used;
+      io.require_auto_2d = args.u_require_2d;
+      // The u rule init_law chooses (--check-quadrature refines an automatic one).
+      if (init.scale > 0) {
+        const auto rule = phase1::init_u_rule(args.width, init.scale, io, phase1::group_by_label(teacher).size());
+        if (rule.choice == phase1::InitURule::Choice::hermite_budget) auto_u_points = rule.rule.hermite_points;
+        auto_u_2d = rule.choice == phase1::InitURule::Choice::composite_2d;
+      }
       if (init.kind == phase1::InitSpec::Kind::small && activation.d2(0.0) == 0.0) {
         // D = ℓ''JJᵀ + ℓ' diag(a⊙σ''(u)) with u = O(S): the label enters only through ℓ'·σ''(u) =
         // O(S) (and ℓ''(y, f₀), which for both losses does not depend on y: square ℓ'' = 1, logistic
@@ -309,7 +314,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     throw InputError("--plot", "--plot: needs points to draw; give --delta LIST or A:B:STEP");
   }
   Setup setup = make_setup(args);
-  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points] = setup;
+  auto& [net, opt, provider, law_json, k, a_text, link_text, phase1_kind, noise, alg_result, hard_source, init_note, auto_u_points, auto_u_2d] = setup;
   std::vector<double> deltas;
   if (!args.delta.empty()) deltas = parse_grid(args.delta, "--delta", 0.0, true, 1e7, 10000);
   const bool find = args.find || deltas.empty();
@@ -329,34 +334,53 @@ void run(const NNArgs& args, CommandContext& ctx) {
     if (args.z_hermite_points > 0 || k == 3) fine.z_hermite_points = (args.z_hermite_points > 0 ? args.z_hermite_points : 20) + 9;
     fine.z_k2_panel_points = std::min(40, args.z_k2_panel_points + 4);
     fine.u_panel_width = 0.5 * args.u_panel_width;
-    fine.u_points = (args.u_points > 0 ? args.u_points : phase1::default_u_points(net->width())) + 1;
-    // An init law whose automatic u rule was lowered to fit the teacher (m ≥ 2 with a k = 2 link:
-    // 8 points per axis for m = 2 and sign(z1 z2)) is checked against that rule plus one point per
-    // axis; the default plus one (34² × the refined teacher) would exceed the law's cap.
+    // Gauss–Hermite rules: one point per axis more for the fixed point's h rule; two more for an init
+    // law's u rule, the same parity (odd and even counts converge from opposite sides, far apart for
+    // m = 4: docs/nn.md). An init law whose automatic rule was lowered to fit the teacher (m ≥ 2, k = 2
+    // links with many labels) is checked against that rule plus two; the default plus two would
+    // exceed the law's cap.
+    const int u_step = phase1_kind == "init" ? 2 : 1;
+    fine.u_points = (args.u_points > 0 ? args.u_points : phase1::default_u_points(net->width())) + u_step;
     if (auto_u_points > 0 && auto_u_points < phase1::default_u_points(net->width())) {
-      fine.u_points = auto_u_points + 1;
+      fine.u_points = auto_u_points + 2;
     }
-    Setup fs = make_setup(fine);
-    hessian::Analyzer fa(*fs.net, fs.opt, fs.provider);
-    auto diff = [](double a, double b) -> nlohmann::json {
-      if (std::isnan(a) || std::isnan(b)) return nullptr;
-      if (std::isinf(a) || std::isinf(b)) return a == b ? nlohmann::json(0.0) : nlohmann::json("inf");
-      return std::fabs(a - b);
-    };
+    // The automatic m = 2 composite u rule: the same panels with 4 more nodes each (an error if the
+    // law then exceeds the cap, not a silent change of rule).
+    if (auto_u_2d) {
+      fine.u_points = 0;  // a Gauss–Hermite size would replace the composite rule
+      fine.u_require_2d = true;
+      fine.u_panel_points = std::min(40, args.u_panel_points + 4);
+    }
     check["refined_rule"] = {{"z_panel_points", fine.z_panel_points}, {"u_panel_width", fine.u_panel_width},
+                             {"u_panel_points", fine.u_panel_points}, {"u_composite_max_dim", fine.u_composite_max_dim},
                              {"u_points", fine.u_points}, {"z_hermite_points", fine.z_hermite_points},
                              {"z_k2_panel_points", fine.z_k2_panel_points}};
-    nlohmann::json cp = nlohmann::json::array();
-    for (const auto& p : points) {
-      const auto q = fa.point(p.delta);
-      cp.push_back({{"delta", p.delta}, {"bulk_edge", diff(p.bulk_edge, q.bulk_edge)},
-                    {"lambda_out", diff(p.lambda_out, q.lambda_out)}, {"overlap", diff(p.overlap, q.overlap)}});
+    std::optional<Setup> fs;
+    try {
+      fs.emplace(make_setup(fine));
+    } catch (const InputError& e) {
+      // A refined rule exceeds a size cap: the check says so; the result on the default rules stands.
+      check["error"] = std::string("the refined rules could not be built: ") + e.what();
     }
-    check["points"] = cp;
-    if (th) {
-      const auto t2 = fa.thresholds();
-      check["delta_bbp"] = diff(th->bbp.value, t2.bbp.value);
-      check["delta_nn"] = diff(th->nn.value, t2.nn.value);
+    if (fs) {
+      hessian::Analyzer fa(*fs->net, fs->opt, fs->provider);
+      auto diff = [](double a, double b) -> nlohmann::json {
+        if (std::isnan(a) || std::isnan(b)) return nullptr;
+        if (std::isinf(a) || std::isinf(b)) return a == b ? nlohmann::json(0.0) : nlohmann::json("inf");
+        return std::fabs(a - b);
+      };
+      nlohmann::json cp = nlohmann::json::array();
+      for (const auto& p : points) {
+        const auto q = fa.point(p.delta);
+        cp.push_back({{"delta", p.delta}, {"bulk_edge", diff(p.bulk_edge, q.bulk_edge)},
+                      {"lambda_out", diff(p.lambda_out, q.lambda_out)}, {"overlap", diff(p.overlap, q.overlap)}});
+      }
+      check["points"] = cp;
+      if (th) {
+        const auto t2 = fa.thresholds();
+        check["delta_bbp"] = diff(th->bbp.value, t2.bbp.value);
+        check["delta_nn"] = diff(th->nn.value, t2.nn.value);
+      }
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -621,8 +645,8 @@ const CommandRegistration registration{
       sub.add_option("--scan-per-decade", args->scan_per_decade, "Scan points per decade of delta (default 6)");
       sub.add_option("--u-points", args->u_points, "m >= 2: Gauss-Hermite nodes per axis for u (init) or h (fixed point; for m = 2 with equal second-layer weights the split rule built from it, see --fp-tensor-rule); 0 = automatic");
       sub.add_option("--u-panel-width", args->u_panel_width, "m = 1: panel width of the composite rule for u (init) or h (fixed point), default 0.5");
-      sub.add_option("--u-composite-max-dim", args->u_composite_max_dim, "Use the composite rule for u or h when m <= this (default 1; Gauss-Hermite above)");
-      sub.add_option("--u-panel-points", args->u_panel_points, "m = 1: Gauss-Legendre nodes per panel for u or h (default 8)");
+      sub.add_option("--u-composite-max-dim", args->u_composite_max_dim, "Use the composite rule for u or h when m <= this (default 1; above: Gauss-Hermite, except the init law's automatic graded composite rule for m = 2)");
+      sub.add_option("--u-panel-points", args->u_panel_points, "Gauss-Legendre nodes per panel of the composite rule for u or h (m = 1, and the init law's automatic m = 2 rule; default 8)");
       sub.add_option("--z-panel-points", args->z_panel_points, "k = 1: Gauss-Legendre nodes per panel (default 12)");
       sub.add_option("--z-panel-width", args->z_panel_width, "k = 1: largest panel width (default 1)");
       sub.add_option("--z-hermite-points", args->z_hermite_points, "k >= 2: Gauss-Hermite nodes per axis (0 = automatic: composite rule for k = 2, 20 for k = 3)");

@@ -146,11 +146,10 @@ spectral::WeightLaw merge_equal_D(const spectral::WeightLaw& law) {
 // and all of the latent range. A bounded D reaches its infimum (or converges to it geometrically)
 // inside the range; polynomial or logarithmic growth of |D| along z keeps the decrements from
 // shrinking (cf. the tail test of T(y) in spectral_method.cpp, which doubles z the same way).
-void tail_test(const std::vector<double>& node_min, const std::vector<double>& node_radius,
+// node_radius[i] is the least latent radius at which node i's D occurs, rmax the largest radius of
+// the law (they differ from max_a |z_a| for nodes merged by label: Law::radius_range).
+void tail_test(const std::vector<double>& node_min, const std::vector<double>& node_radius, double rmax,
                const std::vector<double>& weight, LawDiagnostics& diag) {
-  double rmax = 0.0;
-  for (std::size_t i = 0; i < weight.size(); ++i)
-    if (weight[i] > 0) rmax = std::max(rmax, node_radius[i]);
   diag.tail_radius = rmax;
   diag.tail_d_min = {kInf, kInf, kInf};
   // The radii rmax/4, rmax/2, rmax (computed once: ldexp per node was 10 % of weight_law).
@@ -215,7 +214,7 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   double ED2 = 0.0;
   std::vector<double> node_min(n), node_radius(n);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(m);
-  double l1 = 0.0, lo = 0.0, hi = 0.0;
+  double l1 = 0.0, lo = 0.0, hi = 0.0, rmax = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const double* u = &law.u[i * m];
     double* Di = &out.D[i * m * m];
@@ -256,8 +255,14 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
       }
     }
     node_min[i] = lo;
-    node_radius[i] = 0.0;
-    for (int a = 0; a < k; ++a) node_radius[i] = std::max(node_radius[i], std::fabs(law.z[i * k + a]));
+    if (law.radius_range.empty()) {
+      node_radius[i] = 0.0;
+      for (int a = 0; a < k; ++a) node_radius[i] = std::max(node_radius[i], std::fabs(law.z[i * k + a]));
+      if (w > 0) rmax = std::max(rmax, node_radius[i]);
+    } else {
+      node_radius[i] = law.radius_range[2 * i];
+      if (w > 0) rmax = std::max(rmax, law.radius_range[2 * i + 1]);
+    }
     // E[D] and E‖D‖²_F on the raw entries (Eigen's dynamic-size expressions per node were a fifth
     // of weight_law for m = 1). Di is row-major and ED column-major: D = ℓ''JJᵀ + ℓ' diag(a ⊙ σ'')
     // is exactly symmetric (Network::derivatives forms J_j J_l and J_l J_j alike), so they agree.
@@ -280,7 +285,7 @@ spectral::WeightLaw weight_law(const phase1::Law& law, const phase1::Network& ne
   diag.hard_gradient_se = std::sqrt(se2);
   diag.hard_second_moment = kh ? (Ezz - Eigen::MatrixXd::Identity(kh, kh)).cwiseAbs().maxCoeff() : 0.0;
   diag.d_spread = std::sqrt(std::max(0.0, ED2 - ED.squaredNorm())) / std::max(ED.norm(), 1e-300);
-  tail_test(node_min, node_radius, law.w, diag);
+  tail_test(node_min, node_radius, rmax, law.w, diag);
   if (kh >= 1) out = merge_equal_D(out);
   out.validate();
   if (diagnostics) *diagnostics = diag;

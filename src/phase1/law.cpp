@@ -1,11 +1,15 @@
 #include "deltacrit/phase1/law.hpp"
 
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <sstream>
+#include <unordered_map>
 
 #include "deltacrit/gauss/fibre.hpp"
 #include "deltacrit/gauss/hermite.hpp"
@@ -15,7 +19,8 @@ namespace deltacrit::phase1 {
 namespace {
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 constexpr std::size_t kMaxNodes = 2000000;
-constexpr std::size_t kAutoNodes = 500000;  // budget of the automatic u-rule size
+constexpr std::size_t kAutoNodes = 500000;  // budget of the automatic Gauss–Hermite u-rule size
+constexpr std::size_t kMaxLawNodes = 4000000;  // cap of an init law's size
 
 void fail(const std::string& parameter, const std::string& message) { throw InputError(parameter, parameter + ": " + message); }
 
@@ -153,6 +158,15 @@ void Law::validate(const std::string& parameter) const {
     }
   }
   if (!(sample_fraction > 0 && sample_fraction <= 1)) fail(parameter, "sample_fraction must be in (0, 1]");
+  if (!radius_range.empty()) {
+    if (radius_range.size() != 2 * n) fail(parameter, "radius_range must have 2 entries per node");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(radius_range[2 * i] >= 0 && radius_range[2 * i] <= radius_range[2 * i + 1]) ||
+          !std::isfinite(radius_range[2 * i + 1])) {
+        fail(parameter, "radius_range must hold finite pairs 0 <= lo <= hi");
+      }
+    }
+  }
 }
 
 void TeacherQuadOptions::validate() const {
@@ -166,15 +180,49 @@ void TeacherQuadOptions::validate() const {
   if (noise_points < 2 || noise_points > 200) fail("noise_points", "must be in 2..200");
 }
 
+namespace {
+// Graded panel ends: empty, or increasing from 0 with at least one panel, the last end in [4, 40].
+void check_panel_ends(const std::vector<double>& ends, const std::string& name) {
+  if (ends.empty()) return;
+  bool ok = ends.size() >= 2 && ends.front() == 0.0 && ends.back() >= 4 && ends.back() <= 40;
+  for (std::size_t i = 1; ok && i < ends.size(); ++i) ok = ends[i] > ends[i - 1] && std::isfinite(ends[i]);
+  if (!ok) fail(name, "must be empty or increase from 0 to a last end in [4, 40]");
+}
+
+// The 1-D nodes of a composite rule: graded panel ends mirrored, or uniform panels on [−x_max, x_max].
+void composite_axis(const GaussianRuleOptions& options, std::vector<double>& x, std::vector<double>& w) {
+  if (options.panel_ends.empty()) {
+    composite_gaussian({-options.x_max, options.x_max}, options.panel_width, options.panel_points, x, w);
+    return;
+  }
+  std::vector<double> ends;
+  for (auto it = options.panel_ends.rbegin(); it != options.panel_ends.rend(); ++it)
+    if (*it > 0) ends.push_back(-*it);
+  ends.insert(ends.end(), options.panel_ends.begin(), options.panel_ends.end());
+  composite_gaussian(ends, std::numeric_limits<double>::infinity(), options.panel_points, x, w);
+}
+
+std::size_t composite_axis_size(const GaussianRuleOptions& r) {
+  const std::size_t panels = r.panel_ends.empty()
+                                 ? static_cast<std::size_t>(std::ceil(2 * r.x_max / r.panel_width - 1e-9))
+                                 : 2 * (r.panel_ends.size() - 1);
+  return panels * static_cast<std::size_t>(r.panel_points);
+}
+}  // namespace
+
 void GaussianRuleOptions::validate() const {
   if (!(x_max >= 4 && x_max <= 40)) fail("x_max", "must be in [4, 40]");
   if (!(panel_width > 0 && panel_width <= x_max)) fail("panel_width", "must be in (0, x_max]");
   if (panel_points < 2 || panel_points > 40) fail("panel_points", "must be in 2..40");
   if (hermite_points < 0 || hermite_points > 64) fail("hermite_points", "must be in 0..64 (0: automatic)");
   if (composite_max_dim < 0 || composite_max_dim > kMaxWidth) fail("composite_max_dim", "must be in 0..8");
+  check_panel_ends(panel_ends, "panel_ends");
 }
 
-void InitLawOptions::validate() const { u_rule.validate(); }
+void InitLawOptions::validate() const {
+  u_rule.validate();
+  check_panel_ends(auto_2d_panel_ends, "auto_2d_panel_ends");
+}
 
 int default_u_points(int m) {
   static const int table[kMaxWidth] = {41, 33, 11, 7, 5, 3, 3, 3};
@@ -189,7 +237,7 @@ void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, st
   w.clear();
   if (dim <= options.composite_max_dim) {
     std::vector<double> x1, w1;
-    composite_gaussian({-options.x_max, options.x_max}, options.panel_width, options.panel_points, x1, w1);
+    composite_axis(options, x1, w1);
     if (power(w1.size(), dim) > kMaxNodes) {
       fail("panel_width", std::to_string(w1.size()) + "^" + std::to_string(dim) + " composite nodes exceed the cap 2e6");
     }
@@ -277,42 +325,139 @@ TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise, c
   return out;
 }
 
+TeacherNodes group_by_label(const TeacherNodes& teacher) {
+  const int k = teacher.k;
+  const std::size_t n = teacher.size();
+  std::unordered_map<double, std::size_t> group_of;  // label -> group, numbered by first occurrence
+  std::vector<double> W, S1, S2, R;                   // per group: Σw, Σw z, Σw z zᵀ, radius range
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto [it, fresh] = group_of.try_emplace(teacher.y[i], W.size());
+    if (fresh) {
+      W.push_back(0.0);
+      S1.insert(S1.end(), k, 0.0);
+      S2.insert(S2.end(), static_cast<std::size_t>(k) * k, 0.0);
+      R.insert(R.end(), {std::numeric_limits<double>::infinity(), 0.0});
+      if (2 * static_cast<std::size_t>(k) * W.size() >= n) return teacher;  // nothing to gain
+    }
+    const std::size_t g = it->second;
+    const double w = teacher.w[i];
+    const double* z = &teacher.z[i * k];
+    W[g] += w;
+    double radius = 0.0;
+    if (teacher.radius_range.empty()) {
+      for (int a = 0; a < k; ++a) radius = std::max(radius, std::fabs(z[a]));
+    }
+    R[2 * g] = std::min(R[2 * g], teacher.radius_range.empty() ? radius : teacher.radius_range[2 * i]);
+    R[2 * g + 1] = std::max(R[2 * g + 1], teacher.radius_range.empty() ? radius : teacher.radius_range[2 * i + 1]);
+    for (int a = 0; a < k; ++a) {
+      S1[g * k + a] += w * z[a];
+      for (int b = 0; b < k; ++b) S2[(g * k + a) * k + b] += w * z[a] * z[b];
+    }
+  }
+  std::vector<double> label(W.size());
+  for (const auto& [y, g] : group_of) label[g] = y;
+  TeacherNodes out;
+  out.k = k;
+  out.sample_fraction = teacher.sample_fraction;
+  std::unique_ptr<gsl_eigen_symmv_workspace, decltype(&gsl_eigen_symmv_free)> work(gsl_eigen_symmv_alloc(k),
+                                                                                  gsl_eigen_symmv_free);
+  std::unique_ptr<gsl_matrix, decltype(&gsl_matrix_free)> C(gsl_matrix_alloc(k, k), gsl_matrix_free),
+      V(gsl_matrix_alloc(k, k), gsl_matrix_free);
+  std::unique_ptr<gsl_vector, decltype(&gsl_vector_free)> lambda(gsl_vector_alloc(k), gsl_vector_free);
+  for (std::size_t g = 0; g < W.size(); ++g) {
+    if (!(W[g] > 0)) continue;
+    const double* mu_sum = &S1[g * k];
+    for (int a = 0; a < k; ++a)
+      for (int b = 0; b < k; ++b)
+        gsl_matrix_set(C.get(), a, b, S2[(g * k + a) * k + b] / W[g] - (mu_sum[a] / W[g]) * (mu_sum[b] / W[g]));
+    gsl_eigen_symmv(C.get(), lambda.get(), V.get(), work.get());
+    for (int a = 0; a < k; ++a) {
+      const double amp = std::sqrt(k * std::max(0.0, gsl_vector_get(lambda.get(), a)));
+      for (const double sign : {1.0, -1.0}) {
+        out.w.push_back(W[g] / (2 * k));
+        out.y.push_back(label[g]);
+        out.radius_range.insert(out.radius_range.end(), {R[2 * g], R[2 * g + 1]});
+        for (int b = 0; b < k; ++b) out.z.push_back(mu_sum[b] / W[g] + sign * amp * gsl_matrix_get(V.get(), b, a));
+      }
+    }
+  }
+  return out;
+}
+
 int automatic_init_u_points(int m, std::size_t teacher_nodes) {
   int points = default_u_points(m);
-  while (points > 3 && power(points, m) * teacher_nodes > kAutoNodes) --points;
+  // Two at a time: odd counts keep u = 0 a node (even ones were 1.5–2× further from the limit, m = 4).
+  while (points > 3 && power(points, m) * teacher_nodes > kAutoNodes) points -= 2;
   return points;
 }
 
-int init_u_hermite_points(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes,
-                          bool* automatic) {
-  int points = options.u_rule.hermite_points;
-  bool chosen = false;
-  if (width >= 2 && points == 0 && scale <= 0.05) points = 3;
-  if (width > options.u_rule.composite_max_dim && points == 0) {
-    points = automatic_init_u_points(width, teacher_nodes);
-    chosen = true;
+InitURule init_u_rule(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes) {
+  InitURule out;
+  out.rule = options.u_rule;
+  const auto size_of = [&](const GaussianRuleOptions& r) {
+    if (width <= r.composite_max_dim) return power(composite_axis_size(r), width);
+    return power(r.hermite_points > 0 ? r.hermite_points : default_u_points(width), width);
+  };
+  if (options.u_rule.hermite_points == 0 && width > options.u_rule.composite_max_dim) {
+    if (width >= 2 && scale <= 0.05) {
+      out.rule.hermite_points = 3;
+      out.choice = InitURule::Choice::small_scale;
+    } else {
+      GaussianRuleOptions two = options.u_rule;
+      two.composite_max_dim = 2;
+      two.panel_ends = options.auto_2d_panel_ends;
+      if (width == 2 && !options.auto_2d_panel_ends.empty() &&
+          (options.require_auto_2d || size_of(two) * teacher_nodes <= kMaxLawNodes)) {
+        out.rule = two;
+        out.choice = InitURule::Choice::composite_2d;
+      } else {
+        out.rule.hermite_points = automatic_init_u_points(width, teacher_nodes);
+        out.choice = InitURule::Choice::hermite_budget;
+      }
+    }
   }
-  if (automatic) *automatic = chosen;
-  return points;
+  out.u_nodes = size_of(out.rule);
+  return out;
 }
 
-Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const InitLawOptions& options) {
+Law init_law(const TeacherNodes& full_teacher, int width, const InitSpec& init, const InitLawOptions& options) {
   options.validate();
+  const TeacherNodes teacher = group_by_label(full_teacher);
   if (width < 1 || width > kMaxWidth) fail("--width", std::to_string(width) + " is out of range (accepted: 1..8)");
   if (!(init.scale >= 0) || !std::isfinite(init.scale)) fail("--init", "scale must be finite and >= 0");
   const int m = width;
   std::vector<double> ux, uw;
+  std::string u_text;
   if (init.scale == 0.0) {
     ux.assign(m, 0.0);
     uw.assign(1, 1.0);
   } else {
-    GaussianRuleOptions rule = options.u_rule;
-    rule.hermite_points = init_u_hermite_points(m, init.scale, options, teacher.size());
-    gaussian_rule(m, init.scale, rule, ux, uw);
-    if (uw.size() * teacher.size() > kMaxNodes) {
-      fail("u_points", std::to_string(uw.size()) + " u-nodes times " + std::to_string(teacher.size()) +
-                           " teacher nodes exceed the cap 2e6");
+    const InitURule rule = init_u_rule(m, init.scale, options, teacher.size());
+    if (m <= rule.rule.composite_max_dim && !rule.rule.panel_ends.empty()) {
+      u_text = "; u rule: composite Gauss-Legendre with " + std::to_string(rule.rule.panel_points) +
+               " nodes per panel, panel ends +-{";
+      for (std::size_t e = 0; e < rule.rule.panel_ends.size(); ++e) {
+        std::ostringstream v;
+        v << rule.rule.panel_ends[e];
+        u_text += (e ? ", " : "") + v.str();
+      }
+      u_text += "} per axis";
+    } else if (m <= rule.rule.composite_max_dim) {
+      u_text = "; u rule: composite Gauss-Legendre, panels " + std::to_string(rule.rule.panel_width).substr(0, 4) + " wide with " +
+               std::to_string(rule.rule.panel_points) + " nodes on [-" + std::to_string(rule.rule.x_max).substr(0, 4) +
+               ", " + std::to_string(rule.rule.x_max).substr(0, 4) + "] per axis";
+    } else {
+      u_text = "; u rule: Gauss-Hermite, " +
+               std::to_string(rule.rule.hermite_points > 0 ? rule.rule.hermite_points : default_u_points(m)) + " points per axis";
     }
+    if (rule.choice == InitURule::Choice::hermite_budget && rule.rule.hermite_points < default_u_points(m)) {
+      u_text += " (lowered to fit the node budget 5e5)";
+    }
+    if (rule.u_nodes * teacher.size() > kMaxLawNodes) {
+      fail("u_points", std::to_string(rule.u_nodes) + " u-nodes times " + std::to_string(teacher.size()) +
+                           " teacher nodes exceed the cap 4e6");
+    }
+    gaussian_rule(m, init.scale, rule.rule, ux, uw);
   }
   Law law;
   law.m = m;
@@ -329,9 +474,17 @@ Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init, const
       law.y.push_back(teacher.y[i]);
       law.u.insert(law.u.end(), ux.begin() + j * m, ux.begin() + (j + 1) * m);
       law.z.insert(law.z.end(), teacher.z.begin() + i * teacher.k, teacher.z.begin() + (i + 1) * teacher.k);
+      if (!teacher.radius_range.empty()) {
+        law.radius_range.insert(law.radius_range.end(), teacher.radius_range.begin() + 2 * i,
+                                teacher.radius_range.begin() + 2 * i + 2);
+      }
     }
   }
-  law.description = "init " + init.text() + ": u ~ N(0, S^2 I_m) independent of (z, y), " + std::to_string(law.size()) + " nodes";
+  law.description = "init " + init.text() + ": u ~ N(0, S^2 I_m) independent of (z, y), " + std::to_string(law.size()) + " nodes" + u_text;
+  if (teacher.size() != full_teacher.size()) {
+    law.description += " (the " + std::to_string(full_teacher.size()) + " teacher nodes merged by label into " +
+                       std::to_string(teacher.size()) + " with the same E[z|y], E[zz^T|y])";
+  }
   return law;
 }
 

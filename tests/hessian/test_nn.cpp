@@ -264,6 +264,94 @@ TEST_CASE("a bounded D with an outer step is not flagged unbounded", "[hessian][
   CHECK_FALSE(diag.unbounded_below);
 }
 
+// init_law merges the teacher's nodes by label (phase1::group_by_label): for min(z², 4) the plateau
+// y = 4 (|z| ≥ 2, 168 nodes) becomes 2 nodes at ±√E[z² | y = 4] ≈ ±2.4. Second method: the law
+// built by hand on the unmerged teacher × the same u rule. The diagnostics (with the tail test,
+// which reads the merged nodes' radius ranges: without them it saw D fall to −2 only at |z| ≈ 2.4
+// and called D unbounded below) and the thresholds must agree.
+TEST_CASE("a law merged by label has the unmerged law's diagnostics and thresholds", "[hessian][nn][init]") {
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {1.0});
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const auto merged = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+  REQUIRE(merged.size() < teacher.size() * 256 / 2);
+  phase1::Law full;
+  full.m = 1;
+  full.k = 1;
+  std::vector<double> ux, uw;
+  phase1::gaussian_rule(1, 1.0, phase1::GaussianRuleOptions{}, ux, uw);
+  for (std::size_t i = 0; i < teacher.size(); ++i) {
+    for (std::size_t j = 0; j < uw.size(); ++j) {
+      full.w.push_back(teacher.w[i] * uw[j]);
+      full.y.push_back(teacher.y[i]);
+      full.u.push_back(ux[j]);
+      full.z.push_back(teacher.z[i]);
+    }
+  }
+  REQUIRE(merged.size() * 4 < full.size());
+  hessian::LawDiagnostics dm, df;
+  hessian::weight_law(merged, net, {0}, 1e-6, &dm);
+  hessian::weight_law(full, net, {0}, 1e-6, &df);
+  CHECK_FALSE(df.unbounded_below);
+  CHECK_FALSE(dm.unbounded_below);
+  CHECK(dm.tail_radius == df.tail_radius);
+  for (int r = 0; r < 3; ++r) CHECK(dm.tail_d_min[r] == Approx(df.tail_d_min[r]).epsilon(1e-14));
+  CHECK(dm.d_min == Approx(df.d_min).epsilon(1e-14));
+  CHECK(dm.d_max == Approx(df.d_max).epsilon(1e-14));
+  CHECK(dm.hard_second_moment == Approx(df.hard_second_moment).margin(1e-12));
+  CHECK(dm.hard_gradient < 1e-12);
+  CHECK(dm.negative_mass == Approx(df.negative_mass).epsilon(1e-12));
+  // Without the radius ranges the merged law fools the tail test.
+  auto bare = merged;
+  bare.radius_range.clear();
+  hessian::LawDiagnostics db;
+  hessian::weight_law(bare, net, {0}, 1e-6, &db);
+  CHECK(db.unbounded_below);
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  const auto tm = hessian::Analyzer(net, opt, hessian::constant_law(merged)).thresholds();
+  const auto tf = hessian::Analyzer(net, opt, hessian::constant_law(full)).thresholds();
+  REQUIRE(tm.nn.status == Status::success);
+  REQUIRE(tf.nn.status == Status::success);
+  CHECK(tm.nn.value == Approx(tf.nn.value).epsilon(1e-9));
+  CHECK(tm.bbp.value == Approx(tf.bbp.value).epsilon(1e-9));
+}
+
+// The automatic m = 2 init u rule (graded composite panels, 0.5 wide on [−2, 2] with 8 nodes: 112
+// per axis) against a second, finer rule: uniform composite panels 0.25 wide on [−8, 8] with 6
+// nodes each (384 per axis). The bulk edge is set by D's extremes, which the rule must resolve; the
+// Gauss–Hermite rule it replaced (33 points per axis) was 5 % off for min(z², 4) with tanh
+// (docs/nn.md, Known limits). Both use a teacher rule of 6 nodes per panel (so that the fine law
+// fits the cap); the comparison is of the u rules only.
+TEST_CASE("init law m = 2: the automatic u rule agrees with a finer composite rule", "[hessian][nn][init][validation]") {
+  struct Case {
+    const char* link;
+    const char* activation;
+  };
+  for (const Case c : {Case{"min(z^2,4)", "tanh"}, Case{"sign(z1*z2)", "logcosh"}}) {
+    CAPTURE(c.link, c.activation);
+    phase1::TeacherQuadOptions tq;
+    tq.panel_points = 6;
+    tq.k2_panel_points = 6;
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{}, tq);
+    const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), {0.5, 0.5});
+    const phase1::InitSpec init{phase1::InitSpec::Kind::random, 1.0};
+    phase1::InitLawOptions fine;
+    fine.u_rule.composite_max_dim = 2;
+    fine.u_rule.panel_width = 0.25;
+    fine.u_rule.panel_points = 6;
+    hessian::NNOptions opt;
+    opt.hard = model::Link::parse(c.link).k() == 2 ? std::vector<int>{0, 1} : std::vector<int>{0};
+    // δ = 6 is above δ_NN for both (5.11 and 4.86): the bulk edge and the outlier below it.
+    const auto pa = hessian::Analyzer(net, opt, hessian::constant_law(phase1::init_law(teacher, 2, init))).point(6.0);
+    const auto pf = hessian::Analyzer(net, opt, hessian::constant_law(phase1::init_law(teacher, 2, init, fine))).point(6.0);
+    REQUIRE(pa.status == Status::success);
+    REQUIRE(pf.status == Status::success);
+    REQUIRE(std::isfinite(pf.lambda_out));
+    CHECK(pa.bulk_edge == Approx(pf.bulk_edge).epsilon(1e-6));
+    CHECK(pa.lambda_out == Approx(pf.lambda_out).epsilon(1e-6));
+  }
+}
+
 // tanh at u ≡ 0 (small:0): D = ℓ''·(aσ'(0))² = 1 on every node, so H = (1/n) Σ x xᵀ is a
 // Marchenko–Pastur matrix with ratio d/n = 1/δ: lower edge (1 − δ^{−1/2})² for δ > 1 and no outlier,
 // whatever the link (y = z² is unbounded, but D does not see it).

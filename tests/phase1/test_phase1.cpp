@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 
@@ -146,56 +147,130 @@ TEST_CASE("second layer and init parsing", "[phase1][network]") {
   }
 }
 
+// Moments of u under init_law's rule for m = 2: exact for polynomials up to the Gauss–Hermite rule's
+// degree (auto_2d_panel_ends empty), and to the composite Gauss–Legendre rule's accuracy on
+// [−8S, 8S] (the automatic m = 2 rule: Gaussian tail mass 1.2e-15, graded 8-point panels).
 TEST_CASE("init law: u ~ N(0, S² I_m) independent of (z, y)", "[phase1][init]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("z^2"), model::Noise{});
   const double S = 0.7;
-  const auto law = phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, S});
-  law.validate();
-  double uu[4] = {0, 0, 0, 0}, u4 = 0, uy = 0, u2y = 0;
-  for (std::size_t i = 0; i < law.size(); ++i) {
-    const double* u = &law.u[i * 2];
-    for (int a = 0; a < 2; ++a)
-      for (int b = 0; b < 2; ++b) uu[a * 2 + b] += law.w[i] * u[a] * u[b];
-    u4 += law.w[i] * std::pow(u[0], 4);
-    uy += law.w[i] * u[0] * law.y[i];
-    u2y += law.w[i] * u[1] * u[1] * law.y[i];
+  for (const bool hermite : {true, false}) {
+    CAPTURE(hermite);
+    phase1::InitLawOptions io;
+    if (hermite) io.auto_2d_panel_ends.clear();
+    // The graded rule's outer panels ([3, 4.5], [4.5, 8]) integrate u⁴ to 3e-10 (measured).
+    const double tol = hermite ? test_tol::kQuadratureExact : 1e-9;
+    const auto law = phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, S}, io);
+    law.validate();
+    double uu[4] = {0, 0, 0, 0}, u4 = 0, uy = 0, u2y = 0;
+    for (std::size_t i = 0; i < law.size(); ++i) {
+      const double* u = &law.u[i * 2];
+      for (int a = 0; a < 2; ++a)
+        for (int b = 0; b < 2; ++b) uu[a * 2 + b] += law.w[i] * u[a] * u[b];
+      u4 += law.w[i] * std::pow(u[0], 4);
+      uy += law.w[i] * u[0] * law.y[i];
+      u2y += law.w[i] * u[1] * u[1] * law.y[i];
+    }
+    CHECK(uu[0] == Approx(S * S).epsilon(tol));
+    CHECK(uu[3] == Approx(S * S).epsilon(tol));
+    CHECK(std::abs(uu[1]) < tol);
+    CHECK(u4 == Approx(3 * std::pow(S, 4)).epsilon(tol));
+    CHECK(std::abs(uy) < tol);
+    CHECK(u2y == Approx(S * S * 1.0).epsilon(std::max(tol, test_tol::kPhase1Quadrature)));
   }
-  CHECK(uu[0] == Approx(S * S).epsilon(test_tol::kQuadratureExact));
-  CHECK(uu[3] == Approx(S * S).epsilon(test_tol::kQuadratureExact));
-  CHECK(std::abs(uu[1]) < test_tol::kQuadratureExact);
-  CHECK(u4 == Approx(3 * std::pow(S, 4)).epsilon(test_tol::kQuadratureExact));
-  CHECK(std::abs(uy) < test_tol::kQuadratureExact);
-  CHECK(u2y == Approx(S * S * 1.0).epsilon(test_tol::kPhase1Quadrature));
   const auto limit = phase1::init_law(teacher, 3, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
   CHECK(limit.size() == teacher.size());
   for (double v : limit.u) CHECK(v == 0.0);
 }
 
-// init_law's automatic u rule for m ≥ 2 (Gauss–Hermite, hermite_points = 0, S > 0.05): the law has
-// teacher × p^m nodes with p = automatic_init_u_points, the largest count ≤ the default whose law
-// fits 5e5 nodes (at least 3). For the k = 2 teacher of sign(z1 z2) that is far below the default
-// 33 for m = 2 (docs/nn.md, Known limits), which `nn --check-quadrature` refines by one point per
-// axis. Invariants: the defining inequalities, and the law's size.
+// group_by_label keeps each label's weight, E[z | y] and E[z zᵀ | y] (invariants, against sums over
+// the teacher's own nodes) and the range of the members' radii.
+TEST_CASE("teacher nodes merged by label keep the label's weight and moments", "[phase1][init]") {
+  struct Case {
+    const char* link;
+    std::size_t groups;  // distinct labels
+  };
+  for (const Case c : {Case{"sign(z1*z2)", 2}, Case{"min(z^2,4)", 0}}) {
+    CAPTURE(c.link);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{});
+    const auto g = phase1::group_by_label(teacher);
+    const int k = teacher.k;
+    REQUIRE(g.size() < teacher.size());
+    REQUIRE(g.radius_range.size() == 2 * g.size());
+    std::map<double, std::vector<double>> full, merged;  // label -> {W, Σw z, Σw z zᵀ, r_lo, r_hi}
+    auto add = [k](std::map<double, std::vector<double>>& acc, double y, double w, const double* z, double lo, double hi) {
+      auto& v = acc[y];
+      if (v.empty()) {
+        v.assign(1 + k + k * k + 2, 0.0);
+        v[1 + k + k * k] = std::numeric_limits<double>::infinity();
+      }
+      v[0] += w;
+      for (int a = 0; a < k; ++a) {
+        v[1 + a] += w * z[a];
+        for (int b = 0; b < k; ++b) v[1 + k + a * k + b] += w * z[a] * z[b];
+      }
+      v[1 + k + k * k] = std::min(v[1 + k + k * k], lo);
+      v[2 + k + k * k] = std::max(v[2 + k + k * k], hi);
+    };
+    for (std::size_t i = 0; i < teacher.size(); ++i) {
+      double r = 0;
+      for (int a = 0; a < k; ++a) r = std::max(r, std::fabs(teacher.z[i * k + a]));
+      add(full, teacher.y[i], teacher.w[i], &teacher.z[i * k], r, r);
+    }
+    for (std::size_t i = 0; i < g.size(); ++i) add(merged, g.y[i], g.w[i], &g.z[i * k], g.radius_range[2 * i], g.radius_range[2 * i + 1]);
+    if (c.groups) CHECK(full.size() == c.groups);
+    CHECK(g.size() == 2 * k * full.size());
+    REQUIRE(merged.size() == full.size());
+    for (const auto& [y, v] : full) {
+      CAPTURE(y);
+      const auto& m = merged.at(y);
+      for (std::size_t e = 0; e < v.size(); ++e) CHECK(m[e] == Approx(v[e]).margin(1e-15).epsilon(1e-12));
+    }
+  }
+  // A teacher whose labels are all distinct is returned unchanged.
+  const auto linear = phase1::teacher_nodes(model::Link::parse("z"), model::Noise{});
+  CHECK(phase1::group_by_label(linear).size() == linear.size());
+  CHECK(phase1::group_by_label(linear).radius_range.empty());
+}
+
+// init_law's automatic u rule for m ≥ 2 (hermite_points = 0, S > 0.05): for m = 2 the tensor
+// composite rule (auto_2d_panel_ends, 112 nodes per axis) when the law fits 4e6 nodes; otherwise
+// Gauss–Hermite with p = automatic_init_u_points points per axis, the largest odd count ≤ the
+// default whose law fits 5e5 nodes (at least 3). Invariants: the defining inequalities, and the law's size,
+// counted in teacher nodes merged by label.
 TEST_CASE("init law: the automatic u rule fits the node budget", "[phase1][init]") {
-  for (const char* link : {"z^2", "sign(z1*z2)"}) {
+  for (const char* link : {"z^2", "sign(z1*z2)", "z1*z2"}) {
     CAPTURE(link);
     const auto teacher = phase1::teacher_nodes(model::Link::parse(link), model::Noise{});
+    const std::size_t nt = phase1::group_by_label(teacher).size();
     for (int m : {2, 3, 4}) {
       CAPTURE(m);
-      const int p = phase1::automatic_init_u_points(m, teacher.size());
+      const auto rule = phase1::init_u_rule(m, 1.0, phase1::InitLawOptions{}, nt);
+      const auto law = phase1::init_law(teacher, m, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+      CHECK(law.size() == rule.u_nodes * nt);
+      if (m == 2 && 112 * 112 * nt <= 4000000) {
+        CHECK(rule.choice == phase1::InitURule::Choice::composite_2d);
+        CHECK(rule.u_nodes == 112 * 112);
+        continue;
+      }
+      REQUIRE(rule.choice == phase1::InitURule::Choice::hermite_budget);
+      const int p = rule.rule.hermite_points;
+      CHECK(p == phase1::automatic_init_u_points(m, nt));
       CHECK(p >= 3);
       CHECK(p <= phase1::default_u_points(m));
       const auto power = [m](double b) { return std::pow(b, m); };
-      if (p > 3) CHECK(power(p) * static_cast<double>(teacher.size()) <= 5e5);
-      if (p < phase1::default_u_points(m)) CHECK(power(p + 1) * static_cast<double>(teacher.size()) > 5e5);
-      const auto law = phase1::init_law(teacher, m, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
-      CHECK(static_cast<double>(law.size()) == power(p) * static_cast<double>(teacher.size()));
+      if (p > 3) CHECK(power(p) * static_cast<double>(nt) <= 5e5);
+      CHECK(p % 2 == 1);
+      if (p < phase1::default_u_points(m)) CHECK(power(p + 2) * static_cast<double>(nt) > 5e5);
     }
   }
-  // sign(z1 z2): 6400 teacher nodes, so 8 points per axis for m = 2 (8² · 6400 = 409600 ≤ 5e5 < 9² · 6400).
+  // sign(z1 z2): 6400 teacher nodes, 2 labels, 8 merged nodes: the composite rule for m = 2, and the
+  // default Gauss–Hermite sizes for m = 3, 4 (6400 unmerged nodes would allow 7 points for m = 2).
   const auto sign_teacher = phase1::teacher_nodes(model::Link::parse("sign(z1*z2)"), model::Noise{});
   REQUIRE(sign_teacher.size() == 6400);
-  CHECK(phase1::automatic_init_u_points(2, sign_teacher.size()) == 8);
+  REQUIRE(phase1::group_by_label(sign_teacher).size() == 8);
+  CHECK(phase1::automatic_init_u_points(2, sign_teacher.size()) == 7);
+  CHECK(phase1::automatic_init_u_points(3, 8) == phase1::default_u_points(3));
+  CHECK(phase1::automatic_init_u_points(4, 8) == phase1::default_u_points(4));
 }
 
 TEST_CASE("fixed point rejects bad options", "[phase1][fixed-point]") {

@@ -25,6 +25,10 @@ struct Law {
   // Fraction of the drawn samples that enter the risk (1 − ε for erase:ε noise: erased samples
   // are dropped, so the effective sample ratio is δ·sample_fraction).
   double sample_fraction = 1.0;
+  // Optional (empty, or 2 per node): node i stands for latents whose radius max_a |z_a| ranges over
+  // [radius_range[2i], radius_range[2i+1]] — nodes merged by label (group_by_label), whose own z
+  // keeps only the group's moments. The Hessian side's tail test of D reads it; empty: max_a |z_a|.
+  std::vector<double> radius_range;
   std::string description;         // how the law was produced, for reports
 
   std::size_t size() const { return w.size(); }
@@ -66,10 +70,24 @@ struct TeacherNodes {
   int k = 0;
   std::vector<double> w, z, y;
   double sample_fraction = 1.0;
+  std::vector<double> radius_range;  // as Law::radius_range (set by group_by_label)
   std::size_t size() const { return w.size(); }
 };
 TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise,
                            const TeacherQuadOptions& options = {});
+
+// The teacher's nodes merged by label, for laws in which z enters only through its first and second
+// moments given y — the init law, where u is independent of (z, y), so that (R1)/(R2) see z only
+// through E[z | y] and E[z zᵀ | y] (and the Hessian side's diagnostics through E[z_h F] and
+// E[z_h z_hᵀ]). Nodes with equal y (exactly) form a group of weight W, mean μ and covariance
+// C = Σ_a λ_a v_a v_aᵀ; it is written as the 2k nodes μ ± √(k λ_a) v_a of weight W/(2k), which
+// have the group's weight, mean and second moment exactly, and the range of its members' radii
+// max_a |z_a| (radius_range: the tail test of D). Done only where it shrinks the teacher
+// (labels taking few values: sign(z1 z2) has 2 groups, 8 nodes instead of 6400; min(z², 4)'s
+// plateau and ± pairs, 216 → 50);
+// otherwise the teacher is returned unchanged. Higher moments of z given y are not kept, so a
+// consumer that needs them (the fixed-point law, whose u depends on z) must not use this.
+TeacherNodes group_by_label(const TeacherNodes& teacher);
 
 // Nodes for E[φ(ξ)], ξ ~ N(0, I_dim): u at the init point, the Gaussian part of h at the fixed
 // point.
@@ -81,6 +99,10 @@ struct GaussianRuleOptions {
   double x_max = 8.0;              // Gaussian mass beyond is 1e-15; in [4, 40]
   double panel_width = 0.5;        // in (0, x_max]
   int panel_points = 8;            // 2..40
+  // Optional graded panels: the panel ends on [0, ∞), increasing from 0, mirrored to the negative
+  // side; when given they replace x_max and panel_width (each axis then has 2·(size − 1)
+  // panels of panel_points nodes).
+  std::vector<double> panel_ends;
   // Otherwise: tensor Gauss–Hermite with this many nodes per
   // axis (0: default_u_points(dim)); points^dim nodes.
   int hermite_points = 0;          // 0..64
@@ -96,9 +118,10 @@ struct GaussianRuleOptions {
 // `deltacrit nn --check-quadrature` reports the difference as an error estimate.
 int default_u_points(int m);
 // Gauss–Hermite points per axis of init_law's automatic u rule (m beyond the composite rule, init
-// scale > 0.05, hermite_points = 0): default_u_points(m) lowered one at a time, to 3 at the least,
-// until the law (teacher_nodes × points^m nodes) has at most 5e5 nodes. For k = 2 teachers that
-// is far below the default (8 for m = 2 and 6400 teacher nodes; docs/nn.md, Known limits).
+// scale > 0.05, hermite_points = 0): default_u_points(m) lowered two at a time (odd), to 3 at the least,
+// until the law (teacher_nodes × points^m nodes) has at most 5e5 nodes; teacher_nodes counts the
+// nodes of group_by_label(teacher). For k = 2 teachers with continuous labels that is far below the
+// default (7 for m = 2 and the 6400 nodes of z1 z2; docs/nn.md, Known limits).
 int automatic_init_u_points(int m, std::size_t teacher_nodes);
 // The rule in `dim` (1..8) dimensions scaled by `scale` (ξ ~ N(0, scale² I)): nodes row by row.
 void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, std::vector<double>& x,
@@ -107,23 +130,46 @@ void gaussian_rule(int dim, double scale, const GaussianRuleOptions& options, st
 // Options of the initialisation law.
 struct InitLawOptions {
   // Rule for u ~ N(0, S² I_m). When S ≤ 0.05 and m ≥ 2 and hermite_points = 0, 3 Gauss–Hermite
-  // nodes per axis are used (D varies by O(S) over the law of u). With hermite_points = 0 the
-  // Gauss–Hermite size is lowered from default_u_points(m) until the law has ≤ 5e5 nodes (k = 2
-  // teachers); explicit sizes are capped at 2e6 nodes in total with the teacher nodes.
+  // nodes per axis are used (D varies by O(S) over the law of u). Otherwise, with hermite_points = 0
+  // and m > composite_max_dim: for m = 2 the tensor product of the graded composite rule with the
+  // panel ends auto_2d_panel_ends (u_rule.panel_points nodes each) when the law fits the cap of 4e6
+  // nodes; else the Gauss–Hermite size is lowered from default_u_points(m) until the law has
+  // ≤ 5e5 nodes. Explicit sizes are capped at 4e6 nodes in total with the (grouped) teacher nodes.
   GaussianRuleOptions u_rule;
+  // The automatic m = 2 rule's panel ends in ξ = u/S (empty: never use it). Panels 0.5 wide on
+  // [−2, 2], where D's extremes that set the bulk edge lie for the activations measured, and wider
+  // outside: with 8 nodes per panel (112 per axis) δ_NN of min(z², 4), m = 2, random:1 is within
+  // 1e-7 of the converged value for tanh, log cosh, softplus, quadratic, erf, he:2, where panels 1
+  // wide everywhere (128 per axis) were 4e-4 off for tanh and Gauss–Hermite with 33 points per
+  // axis 5 % (docs/nn.md, Known limits).
+  std::vector<double> auto_2d_panel_ends = {0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.5, 8.0};
+  // Use the automatic m = 2 rule even where it exceeds the cap (then init_law fails, naming the
+  // cap) instead of falling back to Gauss–Hermite: for `--check-quadrature`'s refined rule.
+  bool require_auto_2d = false;
   void validate() const;
 };
-// The Gauss–Hermite points per axis that init_law sets on its u rule for m = width, init scale S and
-// `options` (S > 0; 0 where it leaves the rule's own choice, the composite rule for m ≤
-// composite_max_dim): options.u_rule.hermite_points when set, 3 for m ≥ 2 when S ≤ 0.05, else
-// automatic_init_u_points(m, teacher_nodes) — and in *automatic whether it is the last case.
-int init_u_hermite_points(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes,
-                          bool* automatic = nullptr);
+// How init_law chooses its u rule.
+struct InitURule {
+  enum class Choice {
+    fixed,           // options.u_rule as given (hermite_points set, m ≤ composite_max_dim, or S = 0)
+    small_scale,     // S ≤ 0.05, m ≥ 2: 3 Gauss–Hermite points per axis
+    composite_2d,    // m = 2: the automatic tensor composite rule
+    hermite_budget,  // Gauss–Hermite, automatic_init_u_points(m, teacher_nodes) per axis
+  };
+  GaussianRuleOptions rule;  // the rule init_law uses
+  Choice choice = Choice::fixed;
+  std::size_t u_nodes = 0;   // its size
+};
+// The u rule of init_law for m = width, init scale S > 0 and `options`, where teacher_nodes is
+// group_by_label(teacher).size().
+InitURule init_u_rule(int width, double scale, const InitLawOptions& options, std::size_t teacher_nodes);
 
 // L₁ at the initialisation point (option (a) of science.md). Each w_j is uniform on the sphere of
 // radius S and independent of the data, so as d → ∞, u = Wᵀx ~ N(0, S² I_m) independently of
 // (z, y): ⟨w_j, w_l⟩ = O(S²/√d) and Θ*ᵀw_j = O(S/√d) vanish. This is exact in the limit for both
 // small:S and random:S (the two differ only in S); small:0 is the S → 0 limit u ≡ 0.
+// The law is built on group_by_label(teacher): node counts and the automatic u rule's budget are
+// in grouped teacher nodes.
 Law init_law(const TeacherNodes& teacher, int width, const InitSpec& init,
              const InitLawOptions& options = {});
 
