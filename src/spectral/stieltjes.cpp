@@ -488,8 +488,10 @@ struct Branch {
 
 // Follows the physical branch from s₀ upward until `stop` holds at an accepted point, the fold is
 // bracketed (a point with ρ ≥ 1 or dζ/ds ≤ 0), tr S diverges, or the domain boundary stops it.
+// `start` (optional): an accepted point on the physical branch to continue from (a warm start),
+// with the first log step `h0`; otherwise the branch starts at s₀ with step 0.5.
 template <typename Stop>
-Branch follow_branch(const Ctx& c, Stop stop) {
+Branch follow_branch(const Ctx& c, Stop stop, const RealPoint* start = nullptr, double h0 = 0.5) {
   // A corrector from the tangent predictor converges in 2–5 Newton iterations; more means the
   // step left the branch (past a fold, or out of the domain), and a shorter step is cheaper.
   constexpr int kCorrectorIterations = 8;
@@ -497,19 +499,23 @@ Branch follow_branch(const Ctx& c, Stop stop) {
   constexpr double kMinLogStep = 1e-12;
   Branch br;
   const double s0 = start_s(c);
-  RealPoint p0 = branch_point(c, s0, nullptr, false, c.opt.max_iterations);
-  br.iterations += p0.iterations;
-  if (!p0.ok || p0.rho >= 1.0 || p0.dzeta_ds <= 0.0) {
-    br.end = BranchEnd::failed;
-    if (p0.ok) br.pts.push_back(std::move(p0));
-    return br;
+  if (start) {
+    br.pts.push_back(*start);
+  } else {
+    RealPoint p0 = branch_point(c, s0, nullptr, false, c.opt.max_iterations);
+    br.iterations += p0.iterations;
+    if (!p0.ok || p0.rho >= 1.0 || p0.dzeta_ds <= 0.0) {
+      br.end = BranchEnd::failed;
+      if (p0.ok) br.pts.push_back(std::move(p0));
+      return br;
+    }
+    br.pts.push_back(std::move(p0));
   }
-  br.pts.push_back(std::move(p0));
   if (stop(br.pts.back())) {
     br.end = BranchEnd::reached;
     return br;
   }
-  double h = 0.5;
+  double h = start ? h0 : 0.5;
   const double s_cap = s0 * 1e40;
   bool last_fail_domain = false;
   bool cooldown = false;
@@ -595,13 +601,77 @@ struct EdgeInternal {
   EdgeResult result;
   RealPoint point;  // branch point at (or nearest to) the edge
   Branch branch;
+  bool warm = false;  // the branch was started from an edge hint, not from s₀
 };
+
+bool physical(const RealPoint& q) { return q.ok && q.rho < 1.0 && q.dzeta_ds > 0.0; }
+
+// The branch started from the edge of a nearby problem (S_h, ζ_h): Newton at s = tr S_h from it.
+// A physical point there is continued upward with small steps; a point past the fold is kept as
+// the bracket's far end once a physical point is found below it (log steps 0.02, 0.08, 0.32,
+// 1.28). An empty branch (end failed) tells the caller to start cold.
+Branch follow_from_hint(const Ctx& c, const EdgeResult& hint) {
+  constexpr double kWarmStep = 0.05;
+  Branch br;
+  br.end = BranchEnd::failed;
+  const int m = c.law.m;
+  if (hint.kind != EdgeKind::fold || hint.S.rows() != m || hint.S.cols() != m || !std::isfinite(hint.location)) return br;
+  const double s_h = hint.S.trace();
+  if (!(s_h > 0) || !std::isfinite(s_h)) return br;
+  // The domain is star-shaped in S: a hint outside it (D changed with δ, as for a fixed-point law)
+  // is shrunk, as in solve_real_point.
+  RealPoint p;
+  double shrink = 1.0;
+  for (int attempt = 0; attempt < 4; ++attempt, shrink *= 0.5) {
+    p = newton_real(c, Mode::fixed_s, s_h * shrink, hint.S * shrink, hint.location, false, c.opt.max_iterations);
+    br.iterations += p.iterations;
+    if (!(p.domain_fail && p.iterations == 1)) break;
+  }
+  if (!p.ok) return br;
+  auto stop = [](const RealPoint&) { return false; };
+  if (physical(p)) {
+    // Near the fold (ρ > 0.9) small steps bracket it; farther (the law moved with δ) the usual ones.
+    Branch rest = follow_branch(c, stop, &p, p.rho > 0.9 ? kWarmStep : 0.5);
+    rest.iterations += br.iterations;
+    return rest;
+  }
+  for (double t : {0.02, 0.08, 0.32, 1.28}) {
+    RealPoint q = newton_real(c, Mode::fixed_s, s_h * shrink * std::exp(-t), hint.S * (shrink * std::exp(-t)),
+                              hint.location, false, c.opt.max_iterations);
+    br.iterations += q.iterations;
+    if (!q.ok || !physical(q)) continue;
+    // As in follow_branch: the bracket is accepted if clean (ζ' changed sign just past one fold)
+    // or short; otherwise the branch is followed up from q.
+    if ((p.dzeta_ds <= 0.0 && p.rho < 2.0) || t <= kCleanBracket) {
+      br.pts.push_back(std::move(q));
+      br.beyond = std::move(p);
+      br.end = BranchEnd::fold;
+      return br;
+    }
+    Branch rest = follow_branch(c, stop, &q, kWarmStep);
+    rest.iterations += br.iterations;
+    return rest;
+  }
+  return br;
+}
 
 // Lower edge of the σ-problem: follows the branch; at a fold, a bracketed root (TOMS 748) in
 // u = log s of dζ/ds (or of 1 − ρ if dζ/ds does not change sign on the bracket).
-EdgeInternal edge_impl(const Ctx& c) {
+EdgeInternal edge_impl(const Ctx& c, const EdgeResult* hint = nullptr) {
   EdgeInternal E;
-  E.branch = follow_branch(c, [](const RealPoint&) { return false; });
+  int warm_passes = 0;
+  if (hint) {
+    Branch warm = follow_from_hint(c, *hint);
+    warm_passes = warm.iterations;
+    if (warm.end != BranchEnd::failed && !warm.pts.empty()) {
+      E.branch = std::move(warm);
+      E.warm = true;
+    }
+  }
+  if (!E.warm) {
+    E.branch = follow_branch(c, [](const RealPoint&) { return false; });
+    E.branch.iterations += warm_passes;
+  }
   Branch& br = E.branch;
   EdgeResult& res = E.result;
   res.steps = br.steps;
@@ -716,9 +786,14 @@ EdgeInternal edge_impl(const Ctx& c) {
   const double upper = std::max(best.zeta, lo.zeta + lo.dzeta_ds * (hi.s - lo.s));
   res.location = best.zeta;
   res.bracket = {best.zeta, upper};
-  res.S = best.S;
-  res.jacobian_radius = best.rho;
-  E.point = best;
+  // The point that stands for the edge (its S, and K there for R2): the converged bracket's
+  // physical end, within root_tol of the fold in log s. Not the point of largest ζ: ζ is flat at
+  // the fold (ζ₋ − ζ ∝ (s − s*)²), so points within ~1e-8 of s* tie in ζ to round-off and the
+  // largest could be any of them, while K moves by dK/ds·(s − s*) (measured: K's lowest eigenvalue
+  // at the edge 5e-9 apart between two continuations at the same δ, 4e-11 with this choice).
+  E.point = status == Status::success ? lo : best;
+  res.S = E.point.S;
+  res.jacobian_radius = E.point.rho;
   res.status = status;
   return E;
 }
@@ -1290,11 +1365,11 @@ KDiagnostics StieltjesSolver::K_matrix(double zeta) const {
   return out;
 }
 
-OutlierResult StieltjesSolver::outliers() const {
+OutlierResult StieltjesSolver::outliers(const EdgeResult* edge_hint) const {
   if (k_h() < 1) throw InputError("k_h", "StieltjesSolver::outliers: the law has k_h = 0 (accepted: 1..3)");
   const Ctx c{*law_, delta_, ridge_, 1.0, options_, scale()};
   OutlierResult out;
-  EdgeInternal E = edge_impl(c);
+  EdgeInternal E = edge_impl(c, edge_hint);
   out.edge = E.result;
   out.iterations = E.result.iterations;
   if (E.result.status == Status::not_computed || E.branch.pts.empty() || E.point.L.size() == 0) {
@@ -1324,11 +1399,26 @@ OutlierResult StieltjesSolver::outliers() const {
   int n_neg = 0;
   for (int j = 0; j < k * m; ++j)
     if (es_edge.eigenvalues()(j) < 0.0) ++n_neg;
-  const std::vector<RealPoint>& pts = E.branch.pts;
+  std::vector<RealPoint>& pts = E.branch.pts;
   const double rtol = c.opt.root_tol;
   auto tol = [rtol](double a, double b) { return std::abs(b - a) <= rtol * std::max(1.0, std::abs(a)); };
   for (int j = 0; j < n_neg; ++j) {
     RealPoint lo_pt = with_K(pts.front()), hi_pt = edge_pt;
+    if (E.warm) {
+      // The warm branch starts near the fold, where K may already be negative: then the bracket's
+      // lower end is the cold start s₀ (ζ → −∞, K ≻ 0), and its point joins the branch's points.
+      MatrixXd K0;
+      assemble_K(c, lo_pt, lo_pt.Kt, K0, nullptr);
+      Eigen::SelfAdjointEigenSolver<MatrixXd> es0(K0, Eigen::EigenvaluesOnly);
+      if (!(es0.eigenvalues()(j) > 0)) {
+        RealPoint p0 = branch_point(c, start_s(c), nullptr, false, c.opt.max_iterations);
+        out.iterations += p0.iterations;
+        if (physical(p0)) {
+          lo_pt = with_K(p0);
+          pts.insert(pts.begin(), lo_pt);
+        }
+      }
+    }
     auto eval_point = [&](double u, bool want_K) {
       const double s = std::exp(u);
       const std::size_t i = nearest_point(pts, s);

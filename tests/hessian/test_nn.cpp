@@ -12,6 +12,7 @@
 #include "deltacrit/gauss/quad.hpp"
 #include "deltacrit/hessian/nn.hpp"
 #include "deltacrit/phase1/fixed_point.hpp"
+#include "deltacrit/spectral/stieltjes.hpp"
 #include "tolerances.hpp"
 
 using namespace deltacrit;
@@ -350,6 +351,55 @@ TEST_CASE("init law m = 2: the automatic u rule agrees with a finer composite ru
     CHECK(pa.bulk_edge == Approx(pf.bulk_edge).epsilon(1e-6));
     CHECK(pa.lambda_out == Approx(pf.lambda_out).epsilon(1e-6));
   }
+}
+
+// The bulk edge's warm start (StieltjesSolver::outliers with the edge of a nearby δ as hint) against
+// the cold continuation from ζ → −∞ (second method): the edge, K's lowest eigenvalue there (the BBP
+// event) and the outlier agree to the solvers' tolerances, with fewer passes over the law (so the
+// hint was used); hints that cannot apply (not a fold, S of the wrong size) give the cold result.
+// Before the edge point became the converged bracket's end (not the point of largest ζ), K's
+// eigenvalue at the edge differed by 5e-9 between the two at δ = 1.506561111 (min(z², 4), log cosh,
+// m = 2, random:1 on the automatic u rule; 2e-12 after).
+TEST_CASE("the bulk edge's warm start agrees with the cold continuation", "[hessian][nn][init]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("logcosh"), model::Loss::parse("square"), {0.5, 0.5});
+  phase1::InitLawOptions io;
+  io.u_rule.hermite_points = 17;  // small and fast; the rule does not matter for this comparison
+  const auto wl = hessian::weight_law(phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0}, io),
+                                      net, {0});
+  const spectral::StieltjesSolver first(wl, 1.58, 0.0, spectral::StieltjesOptions{});
+  const auto hint = first.outliers().edge;
+  REQUIRE(hint.kind == spectral::EdgeKind::fold);
+  for (const double delta : {1.52, 1.5066, 1.6, 2.0}) {
+    CAPTURE(delta);
+    const spectral::StieltjesSolver s(wl, delta, 0.0, spectral::StieltjesOptions{});
+    const auto cold = s.outliers();
+    const auto warm = s.outliers(&hint);
+    REQUIRE(cold.status == Status::success);
+    REQUIRE(warm.status == Status::success);
+    CHECK(warm.iterations < cold.iterations);
+    CHECK(warm.edge.location == Approx(cold.edge.location).epsilon(1e-11));
+    CHECK(warm.k_min_at_edge == Approx(cold.k_min_at_edge).margin(1e-9));
+    REQUIRE(warm.exists == cold.exists);
+    if (cold.exists) CHECK(warm.location == Approx(cold.location).epsilon(1e-10));
+    auto bad = hint;
+    bad.kind = spectral::EdgeKind::divergence;
+    CHECK(s.outliers(&bad).iterations == cold.iterations);
+    bad = hint;
+    bad.S = Eigen::MatrixXd::Identity(3, 3);
+    CHECK(s.outliers(&bad).edge.location == cold.edge.location);
+  }
+  // The threshold search with and without the warm start.
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  const auto law = phase1::init_law(teacher, 2, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0}, io);
+  const auto tw = hessian::Analyzer(net, opt, hessian::constant_law(law)).thresholds();
+  opt.edge_warm_start = false;
+  const auto tc = hessian::Analyzer(net, opt, hessian::constant_law(law)).thresholds();
+  REQUIRE(tw.nn.status == Status::success);
+  REQUIRE(tc.nn.status == Status::success);
+  CHECK(tw.nn.value == Approx(tc.nn.value).epsilon(2 * opt.delta_rel_tol));
+  CHECK(tw.bbp.value == Approx(tc.bbp.value).epsilon(2 * opt.delta_rel_tol));
 }
 
 // tanh at u ≡ 0 (small:0): D = ℓ''·(aσ'(0))² = 1 on every node, so H = (1/n) Σ x xᵀ is a

@@ -105,6 +105,11 @@ struct NNOptions {
   double interpolation_tol = 1e-6;    // see LawDiagnostics::interpolating
   double hard_gradient_tol = 1e-3;    // above: warn that W₁ is not stationary along Θ_h
   spectral::StieltjesOptions stieltjes;
+  // δ-independent laws (init, empirical): start each δ's bulk-edge continuation from the previous
+  // evaluation's edge when the two δ are within a factor e^{0.5} (spectral::StieltjesSolver::
+  // outliers' edge hint); off, and always for the fixed-point law: every δ from ζ → −∞. Values
+  // agree to the solver's root tolerance either way.
+  bool edge_warm_start = true;
   // Threshold search: geometric scan of δ in [delta_min, delta_max], then TOMS 748 in log δ.
   double delta_min = 0.05;            // > 0
   double delta_max = 1000.0;          // > delta_min
@@ -297,6 +302,9 @@ class Analyzer {
   double cached_fraction_ = 1.0;
   std::string cached_branch_;
   bool cache_valid_ = false;
+  // The last evaluation's bulk edge (a fold) and its δ, for NNOptions::edge_warm_start.
+  std::optional<spectral::EdgeResult> edge_hint_;
+  double edge_hint_delta_ = 0.0;
 };
 
 }  // namespace deltacrit::hessian

@@ -212,7 +212,14 @@ class StieltjesSolver {
   KDiagnostics K_matrix(double zeta) const;
 
   // Outliers of H below the bulk along the hard directions (requires k_h ≥ 1).
-  OutlierResult outliers() const;
+  // `edge_hint`: the lower edge of a nearby problem (the same law family at a nearby δ, e.g. the
+  // previous point of a scan), whose S and location start the branch near its fold instead of at
+  // ζ → −∞. The start is used only if Newton reaches the branch there and the point is on its
+  // physical side (ρ < 1, dζ/ds > 0) or just past the fold with a physical point found below it;
+  // otherwise, and for an outlier whose K is already negative at the start, the branch is
+  // followed from ζ → −∞ as without a hint. Results agree with the cold start to the solver's
+  // tolerances (root_tol), not bit for bit.
+  OutlierResult outliers(const EdgeResult* edge_hint = nullptr) const;
 
  private:
   StieltjesSolver(std::shared_ptr<const detail::PreparedLaw> law, double delta, double ridge,
