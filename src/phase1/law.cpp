@@ -75,6 +75,15 @@ void composite_gaussian(const std::vector<double>& ends, double width, int point
   for (std::size_t i = first; i < w.size(); ++i) w[i] /= total;
 }
 
+// A structure point found numerically within 1e-8 of a multiple of 2^-20 is taken to be it: the
+// kink of abs(z) comes out at −1.04e-9, which split [−2, 2] of min(|z|, 2) into 2 + 3 panels, so
+// that no node had a mirror image and the ± pairs of the even link did not share labels (61
+// distinct labels instead of 31: twice the init law, docs/nn.md).
+double snap_structure_point(double p) {
+  const double q = std::ldexp(std::round(std::ldexp(p, 20)), -20);
+  return std::fabs(p - q) <= 1e-8 * std::max(1.0, std::fabs(p)) ? q : p;
+}
+
 // Composite Gauss–Legendre nodes for E[φ(z)], z ~ N(0,1), on [−z_max, z_max]: panel ends at the
 // link's structure points (where g has a kink, a jump or a plateau end, so that the integrand is
 // smooth inside each panel) and every panel at most `panel_width` wide.
@@ -85,6 +94,7 @@ void composite_rule_1d(const model::Link& link, const TeacherQuadOptions& opt, s
     model::Link g = link;
     gauss::Fibre1D fibre([&g](double z) { return g(&z); }, -opt.z_max, opt.z_max);
     for (double p : fibre.structure_points()) {
+      p = snap_structure_point(p);
       if (p > -opt.z_max && p < opt.z_max) ends.push_back(p);
     }
   }
@@ -113,6 +123,7 @@ void composite_rule_2d(const model::Link& link, const TeacherQuadOptions& opt, s
           },
           -zm, zm);
       for (double p : fibre.structure_points()) {
+        p = snap_structure_point(p);
         if (p > -zm && p < zm) ends.push_back(p);
       }
     }
