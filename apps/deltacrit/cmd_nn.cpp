@@ -104,6 +104,27 @@ struct Setup {
   bool auto_u_2d = false;             // init law, automatic m = 2 composite u rule
 };
 
+// Names the command-line option that set the field an InputError names (else rethrows it as is).
+using OptionNames = std::map<std::string, std::string>;
+[[noreturn]] void rethrow_as_option(const InputError& e, const OptionNames& option_of) {
+  const auto it = option_of.find(e.parameter());
+  if (it == option_of.end()) throw e;
+  throw InputError(it->second, it->second + ": " + e.what());
+}
+const OptionNames kRuleOptions = {{"tol", "--fp-tol"},
+                                  {"max_iter", "--fp-max-iter"},
+                                  {"node_weight_floor", "--fp-weight-floor"},
+                                  {"principal_axis_ratio", "--fp-principal-ratio"},
+                                  {"xi_points", "--u-points"},
+                                  {"hermite_points", "--u-points"},
+                                  {"panel_width", "--u-panel-width"},
+                                  {"panel_points", "--u-panel-points"},
+                                  {"composite_max_dim", "--u-composite-max-dim"}};
+const OptionNames kTeacherOptions = {{"panel_points", "--z-panel-points"},
+                                     {"panel_width", "--z-panel-width"},
+                                     {"hermite_points", "--z-hermite-points"},
+                                     {"k2_panel_points", "--z-k2-panel-points"}};
+
 // Parses the options into the network, the analyzer options and the phase-1 law provider.
 Setup make_setup(const NNArgs& args) {
   Setup setup;
@@ -236,6 +257,11 @@ Setup make_setup(const NNArgs& args) {
     tq.panel_width = args.z_panel_width;
     tq.hermite_points = args.z_hermite_points;
     tq.k2_panel_points = args.z_k2_panel_points;
+    try {
+      tq.validate();
+    } catch (const InputError& e) {
+      rethrow_as_option(e, kTeacherOptions);
+    }
     phase1::TeacherNodes teacher = phase1::teacher_nodes(link, noise, tq);
     if (phase1_kind == "init") {
       const phase1::InitSpec init = phase1::parse_init(args.init);
@@ -245,6 +271,11 @@ Setup make_setup(const NNArgs& args) {
       io.u_rule.panel_points = args.u_panel_points;
       io.u_rule.composite_max_dim = args.u_composite_max_dim;
       io.require_auto_2d = args.u_require_2d;
+      try {
+        io.validate();
+      } catch (const InputError& e) {
+        rethrow_as_option(e, kRuleOptions);
+      }
       // The u rule init_law chooses (--check-quadrature refines an automatic one).
       if (init.scale > 0) {
         const auto rule = phase1::init_u_rule(args.width, init.scale, io, phase1::group_by_label(teacher).size());
@@ -286,20 +317,7 @@ Setup make_setup(const NNArgs& args) {
       try {
         fo.validate(k, args.width);
       } catch (const InputError& e) {
-        // Name the command-line option that set the field.
-        static const std::map<std::string, std::string> option_of = {
-            {"tol", "--fp-tol"},
-            {"max_iter", "--fp-max-iter"},
-            {"node_weight_floor", "--fp-weight-floor"},
-            {"principal_axis_ratio", "--fp-principal-ratio"},
-            {"xi_points", "--u-points"},
-            {"hermite_points", "--u-points"},
-            {"panel_width", "--u-panel-width"},
-            {"panel_points", "--u-panel-points"},
-            {"composite_max_dim", "--u-composite-max-dim"}};
-        const auto it = option_of.find(e.parameter());
-        if (it == option_of.end()) throw;
-        throw InputError(it->second, it->second + ": " + e.what());
+        rethrow_as_option(e, kRuleOptions);
       }
       law_json = {{"kind", "fixed-point"}, {"teacher_nodes", teacher.size()}};
       provider = hessian::fixed_point_law(std::move(teacher), *net, fo);

@@ -790,7 +790,7 @@ EdgeInternal edge_impl(const Ctx& c, const EdgeResult* hint = nullptr) {
   // physical end, within root_tol of the fold in log s. Not the point of largest ζ: ζ is flat at
   // the fold (ζ₋ − ζ ∝ (s − s*)²), so points within ~1e-8 of s* tie in ζ to round-off and the
   // largest could be any of them, while K moves by dK/ds·(s − s*) (measured: K's lowest eigenvalue
-  // at the edge 5e-9 apart between two continuations at the same δ, 4e-11 with this choice).
+  // at the edge 5e-9 apart between two continuations at the same δ, 2e-12 with this choice).
   E.point = status == Status::success ? lo : best;
   res.S = E.point.S;
   res.jacobian_radius = E.point.rho;
