@@ -432,8 +432,9 @@ PointResult Analyzer::evaluate(double delta) {
   }
   spectral::StieltjesSolver solver(*wl, p.delta_effective, options_.ridge, options_.stieltjes);
   // Only for a δ-independent law (init, empirical): for the fixed-point law the edge's S moves
-  // with the law, the hint's Newton landed far below the fold (ρ ≈ 0.05–0.45 for tanh(z1) +
-  // min(z2², 4), δ < 15) and the threshold search took 45 evaluations instead of 31.
+  // with the law and the hint's Newton landed far below the fold (ρ ≈ 0.05–0.45 for tanh(z1) +
+  // min(z2², 4), δ < 15); measured on bench_nn's fixed-point cases it saved 1–4 % (tanh m = 1,
+  // k = 2: 6.12 → 5.90 s, 33 → 31 evaluations), too little for a δ-history-dependent result.
   const bool warm = options_.edge_warm_start && cache_valid_ && edge_hint_ &&
                     std::abs(std::log(p.delta_effective / edge_hint_delta_)) <= 0.5;
   const spectral::OutlierResult out = solver.outliers(warm ? &*edge_hint_ : nullptr);
