@@ -216,12 +216,6 @@ void composite_axis(const GaussianRuleOptions& options, std::vector<double>& x, 
   composite_gaussian(ends, std::numeric_limits<double>::infinity(), options.panel_points, x, w);
 }
 
-std::size_t composite_axis_size(const GaussianRuleOptions& r) {
-  const std::size_t panels = r.panel_ends.empty()
-                                 ? static_cast<std::size_t>(std::ceil(2 * r.x_max / r.panel_width - 1e-9))
-                                 : 2 * (r.panel_ends.size() - 1);
-  return panels * static_cast<std::size_t>(r.panel_points);
-}
 }  // namespace
 
 void GaussianRuleOptions::validate() const {
@@ -357,12 +351,16 @@ TeacherNodes group_by_label(const TeacherNodes& teacher) {
     const double w = teacher.w[i];
     const double* z = &teacher.z[i * k];
     W[g] += w;
-    double radius = 0.0;
+    double r_lo = 0.0, r_hi = 0.0;  // the radius range this node stands for
     if (teacher.radius_range.empty()) {
-      for (int a = 0; a < k; ++a) radius = std::max(radius, std::fabs(z[a]));
+      for (int a = 0; a < k; ++a) r_lo = std::max(r_lo, std::fabs(z[a]));
+      r_hi = r_lo;
+    } else {
+      r_lo = teacher.radius_range[2 * i];
+      r_hi = teacher.radius_range[2 * i + 1];
     }
-    R[2 * g] = std::min(R[2 * g], teacher.radius_range.empty() ? radius : teacher.radius_range[2 * i]);
-    R[2 * g + 1] = std::max(R[2 * g + 1], teacher.radius_range.empty() ? radius : teacher.radius_range[2 * i + 1]);
+    R[2 * g] = std::min(R[2 * g], r_lo);
+    R[2 * g + 1] = std::max(R[2 * g + 1], r_hi);
     for (int a = 0; a < k; ++a) {
       S1[g * k + a] += w * z[a];
       for (int b = 0; b < k; ++b) S2[(g * k + a) * k + b] += w * z[a] * z[b];
@@ -409,7 +407,11 @@ InitURule init_u_rule(int width, double scale, const InitLawOptions& options, st
   InitURule out;
   out.rule = options.u_rule;
   const auto size_of = [&](const GaussianRuleOptions& r) {
-    if (width <= r.composite_max_dim) return power(composite_axis_size(r), width);
+    if (width <= r.composite_max_dim) {
+      std::vector<double> x1, w1;  // ≤ a few hundred nodes: built to be counted
+      composite_axis(r, x1, w1);
+      return power(w1.size(), width);
+    }
     return power(r.hermite_points > 0 ? r.hermite_points : default_u_points(width), width);
   };
   if (options.u_rule.hermite_points == 0 && width > options.u_rule.composite_max_dim) {

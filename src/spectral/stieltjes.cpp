@@ -486,6 +486,9 @@ struct Branch {
   int steps = 0;
 };
 
+// A point on the physical side of the real branch: ρ < 1 and ζ increasing in s.
+bool physical(const RealPoint& q) { return q.ok && q.rho < 1.0 && q.dzeta_ds > 0.0; }
+
 // Follows the physical branch from s₀ upward until `stop` holds at an accepted point, the fold is
 // bracketed (a point with ρ ≥ 1 or dζ/ds ≤ 0), tr S diverges, or the domain boundary stops it.
 // `start` (optional): an accepted point on the physical branch to continue from (a warm start),
@@ -504,7 +507,7 @@ Branch follow_branch(const Ctx& c, Stop stop, const RealPoint* start = nullptr, 
   } else {
     RealPoint p0 = branch_point(c, s0, nullptr, false, c.opt.max_iterations);
     br.iterations += p0.iterations;
-    if (!p0.ok || p0.rho >= 1.0 || p0.dzeta_ds <= 0.0) {
+    if (!physical(p0)) {
       br.end = BranchEnd::failed;
       if (p0.ok) br.pts.push_back(std::move(p0));
       return br;
@@ -546,7 +549,7 @@ Branch follow_branch(const Ctx& c, Stop stop, const RealPoint* start = nullptr, 
       }
       continue;
     }
-    if (q.rho >= 1.0 || q.dzeta_ds <= 0.0) {
+    if (!physical(q)) {  // q.ok: checked above
       // Accept the bracket only if it is clean (ζ' changed sign just past one fold) or short;
       // a long step can jump over several turns of the unphysical branch.
       const double h_used = std::log(s_new / a.s);
@@ -603,8 +606,6 @@ struct EdgeInternal {
   Branch branch;
   bool warm = false;  // the branch was started from an edge hint, not from s₀
 };
-
-bool physical(const RealPoint& q) { return q.ok && q.rho < 1.0 && q.dzeta_ds > 0.0; }
 
 // The branch started from the edge of a nearby problem (S_h, ζ_h): Newton at s = tr S_h from it.
 // A physical point there is continued upward with small steps; a point past the fold is kept as
@@ -1403,14 +1404,17 @@ OutlierResult StieltjesSolver::outliers(const EdgeResult* edge_hint) const {
   const double rtol = c.opt.root_tol;
   auto tol = [rtol](double a, double b) { return std::abs(b - a) <= rtol * std::max(1.0, std::abs(a)); };
   for (int j = 0; j < n_neg; ++j) {
+    auto kj = [&](const RealPoint& q) {
+      MatrixXd K;
+      assemble_K(c, q, q.Kt, K, nullptr);
+      Eigen::SelfAdjointEigenSolver<MatrixXd> es(K, Eigen::EigenvaluesOnly);
+      return es.eigenvalues()(j);
+    };
     RealPoint lo_pt = with_K(pts.front()), hi_pt = edge_pt;
     if (E.warm) {
       // The warm branch starts near the fold, where K may already be negative: then the bracket's
       // lower end is the cold start s₀ (ζ → −∞, K ≻ 0), and its point joins the branch's points.
-      MatrixXd K0;
-      assemble_K(c, lo_pt, lo_pt.Kt, K0, nullptr);
-      Eigen::SelfAdjointEigenSolver<MatrixXd> es0(K0, Eigen::EigenvaluesOnly);
-      if (!(es0.eigenvalues()(j) > 0)) {
+      if (!(kj(lo_pt) > 0)) {
         RealPoint p0 = branch_point(c, start_s(c), nullptr, false, c.opt.max_iterations);
         out.iterations += p0.iterations;
         if (physical(p0)) {
@@ -1427,12 +1431,6 @@ OutlierResult StieltjesSolver::outliers(const EdgeResult* edge_hint) const {
       if (std::abs(std::log(lo_pt.s / s)) < std::abs(std::log(from->s / s))) from = &lo_pt;
       RealPoint q = reach_point(c, s, *from, want_K, out.iterations);
       return q;
-    };
-    auto kj = [&](const RealPoint& q) {
-      MatrixXd K;
-      assemble_K(c, q, q.Kt, K, nullptr);
-      Eigen::SelfAdjointEigenSolver<MatrixXd> es(K, Eigen::EigenvaluesOnly);
-      return es.eigenvalues()(j);
     };
     bool failed = false;
     auto g = [&](double u) {
