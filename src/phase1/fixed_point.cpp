@@ -4,6 +4,7 @@
 #include <gsl/gsl_integration.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <numeric>
 #include <optional>
 #include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -268,6 +270,27 @@ void rotate_rule(int m, std::vector<double>& xi) {
   }
 }
 
+// The split rule's samples of ℓ(y, f(v)), F and D on the lattice v ∈ base·Z of one teacher group
+// (accumulate_split), kept across the applications of T: they depend on the group's label and v
+// only, while the sampled range moves a little with (M, Q, Γ) from one application to the next.
+// (ℓ, F, D) of lattice point i at val[3 (i − i0)], NaN where not computed yet.
+struct SampleLattice {
+  double y = std::numeric_limits<double>::quiet_NaN();
+  double base = 0.0;
+  long long i0 = 0;
+  std::vector<double> val;
+};
+// At most this many lattice points per group (2^14 = 2048 units at the usual spacing 1/8, against
+// ranges of 30–60 units); a group whose span would exceed it starts afresh.
+constexpr long long kMaxLatticePoints = 1LL << 14;
+
+// The split rule's lattices of one solve (its maps share them), by group set (by label, by label
+// and learned latents, by node) and group. (Kept over all the solves of a continuation in δ as
+// well, they gave no measurable gain: 5.73 vs 5.65 s for the bench's tanh m = 1, k = 2 case.)
+struct SampleCache {
+  std::array<std::vector<SampleLattice>, 3> lattices;
+};
+
 // Teacher nodes that share the prox (FixedPointMapT::apply): total weight, Σ w z, members.
 struct Group {
   double weight;
@@ -278,6 +301,8 @@ struct Group {
 // per solve and shared by its maps (the iteration, law, coarser, finer and global-law rules).
 struct TeacherGroups {
   std::vector<Group> by_label, by_learned, by_node;
+  // The split rule's sample lattices (accumulate_split), owned by the solve.
+  SampleCache* samples = nullptr;
 };
 
 TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>& hard) {
@@ -320,6 +345,9 @@ struct Partial {
   // accumulate_split: the chunk's law nodes (their number per group depends on the cuts, so they
   // are not written at a precomputed offset) and its cut panels.
   std::vector<double> lw, ly, lu, lz;
+  // Non-null: the chunk appends its law nodes to this law's arrays instead (one thread, where the
+  // chunks run in order).
+  Law* direct = nullptr;
   std::size_t split_panels = 0;
 };
 // Chunks of teacher groups per application of T (FixedPointMapT::apply): fixed, so that the
@@ -599,6 +627,29 @@ class FixedPointMapT final : public FixedPointMap {
       law->u.assign(total * m, 0.0);
       law->z.assign(total * k, 0.0);
     }
+    // With one thread the chunks run in order and append their law nodes to the law's arrays
+    // directly: the per-chunk arrays and their concatenation wrote every node twice (a law
+    // application took 30 ms against 16 ms without a law, 925k nodes, the bench's tanh m = 1, k = 2).
+    const bool direct = law && split_ && pool_.threads() == 1;
+    if (direct) {
+      std::size_t members = 0;
+      for (const Group& g : groups) members += g.members.size();
+      const std::size_t nodes = members * xi_w_.size();  // an upper bound, as in accumulate_split
+      for (auto* v : {&law->w, &law->y}) {
+        v->clear();
+        v->reserve(nodes);
+      }
+      law->u.clear();
+      law->u.reserve(nodes * m);
+      law->z.clear();
+      law->z.reserve(nodes * k);
+      for (Partial& q : part) q.direct = law;
+    }
+    if (split_ && groups_.samples) {
+      // Sized here, before the chunks run: each chunk touches only its own groups' lattices.
+      auto& lattices = groups_.samples->lattices[group_set(groups)];
+      if (lattices.size() != groups.size()) lattices.assign(groups.size(), SampleLattice{});
+    }
     pool_.run(chunks, [&](std::size_t c) {
       const auto [g0, g1] = core::chunk_range(groups.size(), chunks, c);
       if (split_) {
@@ -607,7 +658,11 @@ class FixedPointMapT final : public FixedPointMap {
         accumulate(x, rule, Gamma, Ginv, axes, gamma_max, groups, g0, g1, law, part[c]);
       }
     });
-    if (law && split_) {
+    if (direct) {
+      law->m = m;
+      law->k = k;
+      law->sample_fraction = teacher_.sample_fraction;
+    } else if (law && split_) {
       // The chunks' own law arrays, concatenated in chunk order.
       std::size_t total = 0;
       for (const Partial& q : part) total += q.lw.size();
@@ -689,6 +744,11 @@ class FixedPointMapT final : public FixedPointMap {
     return out;
   }
 
+  // Which of the group sets `groups` is (SampleCache::lattices).
+  std::size_t group_set(const std::vector<Group>& groups) const {
+    return &groups == &groups_.by_label ? 0 : &groups == &groups_.by_learned ? 1 : 2;
+  }
+
   // A rule for the Gaussian part of h: nodes ξ of `stride` coordinates (h = mean + C ξ) and weights.
   struct RuleView {
     const std::vector<double>* xi;
@@ -765,10 +825,14 @@ class FixedPointMapT final : public FixedPointMap {
     if (!law) return;
     for (const std::size_t t : group.members) {
       if (split_) {
-        p.lw.push_back(teacher_.w[t] * w_rule);
-        p.ly.push_back(y);
-        p.lu.insert(p.lu.end(), u.data(), u.data() + m);
-        p.lz.insert(p.lz.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+        std::vector<double>& lw = p.direct ? p.direct->w : p.lw;
+        std::vector<double>& ly = p.direct ? p.direct->y : p.ly;
+        std::vector<double>& lu = p.direct ? p.direct->u : p.lu;
+        std::vector<double>& lz = p.direct ? p.direct->z : p.lz;
+        lw.push_back(teacher_.w[t] * w_rule);
+        ly.push_back(y);
+        lu.insert(lu.end(), u.data(), u.data() + m);
+        lz.insert(lz.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
       } else {
         const std::size_t i = p.law_offset++;
         law->w[i] = teacher_.w[t] * w_rule;
@@ -830,7 +894,7 @@ class FixedPointMapT final : public FixedPointMap {
       Vec h = Vec::Zero(1), u = Vec::Zero(1), F = Vec::Zero(1);
       Mat D = Mat::Zero(1, 1);
       double lval = 0.0;
-      if (law) {
+      if (law && !p.direct) {
         // The chunk's law nodes: at most one per (member, rule node) on the kept panels plus the
         // nodes of the panels' second pieces; reserved for every rule node (the floor leaves out
         // about half of them, and untouched capacity costs no memory traffic), so that the arrays
@@ -887,7 +951,7 @@ class FixedPointMapT final : public FixedPointMap {
           return std::sqrt(2.0 * gamma * std::max(0.0, std::min(at_h, phi))) + 1e-9 * (1.0 + std::fabs(hv));
         };
         // (Widened by kSplitRangeMargin, so that a well of G at the bound is sampled on both sides.)
-        const double L = h0 - radius(h0) - kSplitRangeMargin, Rr = h1 + radius(h1) + kSplitRangeMargin;
+        double L = h0 - radius(h0) - kSplitRangeMargin, Rr = h1 + radius(h1) + kSplitRangeMargin;
         double G = 0.0, H = 0.0, H1 = 0.0;
         if (!(R > 0) || !(Rr > L)) {
           // One value of h (R = 0): the global prox at each node.
@@ -916,6 +980,53 @@ class FixedPointMapT final : public FixedPointMap {
         //    local minima of H' among them refined (below). A dip narrower than the grid that none
         //    of these shows is missed (its jump then stays inside a panel, as on unsplit rules).
         const int n0 = std::clamp(static_cast<int>(std::ceil(kSplitSamplesPerUnit * (Rr - L))), kSplitMinSamples, kSplitMaxSamples);
+        // The grid lies on the lattice base·Z, base = 2^j nearest (Rr − L)/n0 (1/8 on ranges of
+        // 4–256 units), and covers [L, Rr] (a bound on u*, so a wider range is one too): its
+        // points recur from one application of T to the next, and their values are kept
+        // (SampleLattice). Sampling made most of T's loss evaluations on k = 2 teachers (log cosh,
+        // z1 + z2², ridge 0.1, `nn --find`: 255 samples per group and application, against 87 law
+        // nodes per teacher node).
+        const double base = std::ldexp(1.0, static_cast<int>(std::lround(std::log2((Rr - L) / n0))));
+        L = std::floor(L / base) * base;
+        Rr = std::ceil(Rr / base) * base;
+        SampleLattice* lattice = groups_.samples ? &groups_.samples->lattices[group_set(groups)][g] : nullptr;
+        if (lattice && (lattice->base != base || lattice->y != y)) {
+          lattice->base = base;
+          lattice->y = y;
+          lattice->val.clear();
+        }
+        // G, H, H' at the lattice point v (values as geval's, without its side effects on F, D, ℓ).
+        auto gsample = [&](double v, double& Gv, double& Hv, double& H1v) {
+          double vals[3];
+          double* e = vals;
+          if (lattice) {
+            const long long i = std::llround(v / base);
+            auto& val = lattice->val;
+            constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+            long long count = static_cast<long long>(val.size() / 3);
+            // A point that would stretch the kept window beyond the cap starts it afresh.
+            if (count > 0 && (i < lattice->i0 + count - kMaxLatticePoints || i >= lattice->i0 + kMaxLatticePoints)) {
+              val.clear();
+              count = 0;
+            }
+            if (count == 0) {
+              lattice->i0 = i;
+              val.assign(3, kNaN);
+            } else if (i < lattice->i0) {
+              val.insert(val.begin(), static_cast<std::size_t>(3 * (lattice->i0 - i)), kNaN);
+              lattice->i0 = i;
+            } else if (i >= lattice->i0 + count) {
+              val.resize(static_cast<std::size_t>(3 * (i - lattice->i0 + 1)), kNaN);
+            }
+            e = &val[static_cast<std::size_t>(3 * (i - lattice->i0))];
+            if (std::isnan(e[0])) net_.derivatives(y, &v, &e[1], &e[2], &e[0]);
+          } else {
+            net_.derivatives(y, &v, &e[1], &e[2], &e[0]);
+          }
+          Gv = 0.5 * v * v + gamma * e[0];
+          Hv = v + gamma * e[1];
+          H1v = 1.0 + gamma * e[2];
+        };
         su.clear();
         sG.clear();
         sH1.clear();
@@ -934,7 +1045,7 @@ class FixedPointMapT final : public FixedPointMap {
         };
         {
           double Ga = 0.0, Ha = 0.0, H1a = 0.0;
-          geval(L, Ga, Ha, H1a);
+          gsample(L, Ga, Ha, H1a);
           su.push_back(L);
           sG.push_back(Ga);
           sH1.push_back(H1a);
@@ -943,12 +1054,11 @@ class FixedPointMapT final : public FixedPointMap {
           // where G is clearly convex and H' nearly constant — ℓ's tails, which made up most of
           // the range (≈ 50 units for log cosh, whose ℓ grows like u²) — and returns to base
           // wherever it is not.
-          const double base = (Rr - L) / n0;
           double spacing = base;
           for (double ua = L; ua < Rr;) {
             const double ub = ua + spacing >= Rr - 0.5 * base ? Rr : ua + spacing;
             double Gb = 0.0, Hb = 0.0, H1b = 0.0;
-            geval(ub, Gb, Hb, H1b);
+            gsample(ub, Gb, Hb, H1b);
             // Bisect [su.back(), ub] depth-first, emitting the samples in order.
             using Pt = RefinePoint;
             std::vector<Pt>& stack = refine_stack;
@@ -2020,7 +2130,9 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   }
   // The nodes of an iteration rule (FixedPointResult::iteration_points).
   auto rule_points = [split](const GaussianRuleOptions& r) { return split ? 8 * r.panel_points : r.hermite_points; };
-  const TeacherGroups groups = group_teacher(teacher, options.hard);
+  TeacherGroups groups = group_teacher(teacher, options.hard);
+  SampleCache samples;
+  if (split) groups.samples = &samples;
   core::Parallel pool(options.threads);
   int applications = 0;  // FixedPointResult::map_applications
   const auto map_ptr = make_map(teacher, groups, pool, net, delta, options, iteration_rule, global_iteration, &applications);
