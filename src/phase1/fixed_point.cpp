@@ -296,6 +296,16 @@ struct Group {
   double weight;
   std::vector<double> weighted_z;
   std::vector<std::size_t> members;
+  // The nodes the law gets for the group at each h node (add_node): its members, or — where fewer —
+  // the 2r nodes μ ± √(r λ_a) v_a of weight W/(2r) (λ_a > 0 the r nonzero eigenvalues, v_a the
+  // eigenvectors of the members' covariance of z, μ their mean), which have the members' weight,
+  // mean and second moment of z. Every member has the group's (y, u) at each h node, and the
+  // Hessian side sees z only through E[z | y, u] and E[z zᵀ | y, u] (as the init law's teacher
+  // merged by label, law.cpp), so the law is exact for it. A plateau of the label in the hard
+  // latent makes one group of many members (tanh(z1) + min(z2², 4), latent 2 hard: 925k law nodes
+  // per δ, 128k distinct (y, u) atoms). Teacher weight, z (k each) and radius range [lo, hi] of
+  // max_a |z_a| over the members it stands for (Law::radius_range), per law node.
+  std::vector<double> law_w, law_z, law_r;
 };
 // The teacher nodes grouped by label, by label and learned latents, and one node each; built once
 // per solve and shared by its maps (the iteration, law, coarser, finer and global-law rules).
@@ -305,6 +315,65 @@ struct TeacherGroups {
   SampleCache* samples = nullptr;
 };
 
+// Group::law_w, law_z, law_r.
+void law_nodes_of(const TeacherNodes& teacher, Group& g) {
+  const int k = teacher.k;
+  auto radius = [&](std::size_t t, int end) {
+    if (!teacher.radius_range.empty()) return teacher.radius_range[2 * t + end];
+    double r = 0.0;
+    for (int a = 0; a < k; ++a) r = std::max(r, std::fabs(teacher.z[t * k + a]));
+    return r;
+  };
+  auto add = [&](double weight, const double* z, double lo, double hi) {
+    g.law_w.push_back(weight);
+    g.law_z.insert(g.law_z.end(), z, z + k);
+    g.law_r.insert(g.law_r.end(), {lo, hi});
+  };
+  auto per_member = [&]() {
+    g.law_w.clear();
+    g.law_z.clear();
+    g.law_r.clear();
+    for (std::size_t t : g.members) add(teacher.w[t], &teacher.z[t * k], radius(t, 0), radius(t, 1));
+  };
+  if (g.members.size() <= 2 || !(g.weight > 0)) {
+    per_member();
+    return;
+  }
+  Eigen::VectorXd mu = Eigen::Map<const Eigen::VectorXd>(g.weighted_z.data(), k) / g.weight;
+  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(k, k);
+  double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+  for (std::size_t t : g.members) {
+    const Eigen::VectorXd d = Eigen::Map<const Eigen::VectorXd>(&teacher.z[t * k], k) - mu;
+    C.noalias() += (teacher.w[t] / g.weight) * d * d.transpose();
+    lo = std::min(lo, radius(t, 0));
+    hi = std::max(hi, radius(t, 1));
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(C);
+  // Eigenvalues at round-off of the second moment (the learned latents, equal in a group by label and
+  // learned latents) count as 0: dropping them changes E[z zᵀ] by ≤ 1e-14 of its size.
+  const double floor = 1e-14 * (C.trace() + mu.squaredNorm());
+  std::vector<int> kept;
+  for (int a = 0; a < k; ++a) {
+    if (eig.eigenvalues()(a) > floor) kept.push_back(a);
+  }
+  const std::size_t r = kept.size();
+  if (2 * r >= g.members.size()) {
+    per_member();
+    return;
+  }
+  if (r == 0) {
+    add(g.weight, mu.data(), lo, hi);
+    return;
+  }
+  for (int a : kept) {
+    const Eigen::VectorXd step = std::sqrt(static_cast<double>(r) * eig.eigenvalues()(a)) * eig.eigenvectors().col(a);
+    for (double sign : {1.0, -1.0}) {
+      const Eigen::VectorXd z = mu + sign * step;
+      add(g.weight / (2.0 * static_cast<double>(r)), z.data(), lo, hi);
+    }
+  }
+}
+
 TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>& hard) {
   std::vector<bool> is_hard(teacher.k, false);
   for (int h : hard) is_hard[h] = true;
@@ -313,12 +382,13 @@ TeacherGroups group_teacher(const TeacherNodes& teacher, const std::vector<int>&
     std::map<std::vector<double>, std::size_t> index;
     for (std::size_t t = 0; t < teacher.size(); ++t) {
       const auto [it, inserted] = index.try_emplace(key_of(t), groups.size());
-      if (inserted) groups.push_back(Group{0.0, std::vector<double>(teacher.k, 0.0), {}});
+      if (inserted) groups.push_back(Group{0.0, std::vector<double>(teacher.k, 0.0), {}, {}, {}, {}});
       Group& g = groups[it->second];
       g.weight += teacher.w[t];
       for (int a = 0; a < teacher.k; ++a) g.weighted_z[a] += teacher.w[t] * teacher.z[t * teacher.k + a];
       g.members.push_back(t);
     }
+    for (Group& g : groups) law_nodes_of(teacher, g);
     return groups;
   };
   TeacherGroups out;
@@ -344,7 +414,7 @@ struct Partial {
   double kept_mass = 0.0;  // Σ weight of the pairs taken (accumulate_split, whose u-nodes carry their own mass)
   // accumulate_split: the chunk's law nodes (their number per group depends on the cuts, so they
   // are not written at a precomputed offset) and its cut panels.
-  std::vector<double> lw, ly, lu, lz;
+  std::vector<double> lw, ly, lu, lz, lr;
   // Non-null: the chunk appends its law nodes to this law's arrays instead (one thread, where the
   // chunks run in order).
   Law* direct = nullptr;
@@ -616,7 +686,7 @@ class FixedPointMapT final : public FixedPointMap {
         for (std::size_t g = g0; g < g1; ++g) {
           std::size_t kept_nodes = 0;
           for (const double v : xw) kept_nodes += pruned(groups[g].weight * v) ? 0 : 1;
-          total += kept_nodes * groups[g].members.size();
+          total += kept_nodes * groups[g].law_w.size();
         }
       }
       law->m = m;
@@ -626,15 +696,16 @@ class FixedPointMapT final : public FixedPointMap {
       law->y.assign(total, 0.0);
       law->u.assign(total * m, 0.0);
       law->z.assign(total * k, 0.0);
+      law->radius_range.assign(total * 2, 0.0);
     }
     // With one thread the chunks run in order and append their law nodes to the law's arrays
     // directly: the per-chunk arrays and their concatenation wrote every node twice (a law
     // application took 30 ms against 16 ms without a law, 925k nodes, the bench's tanh m = 1, k = 2).
     const bool direct = law && split_ && pool_.threads() == 1;
     if (direct) {
-      std::size_t members = 0;
-      for (const Group& g : groups) members += g.members.size();
-      const std::size_t nodes = members * xi_w_.size();  // an upper bound, as in accumulate_split
+      std::size_t per_h_node = 0;
+      for (const Group& g : groups) per_h_node += g.law_w.size();
+      const std::size_t nodes = per_h_node * xi_w_.size();  // an upper bound, as in accumulate_split
       for (auto* v : {&law->w, &law->y}) {
         v->clear();
         v->reserve(nodes);
@@ -643,6 +714,8 @@ class FixedPointMapT final : public FixedPointMap {
       law->u.reserve(nodes * m);
       law->z.clear();
       law->z.reserve(nodes * k);
+      law->radius_range.clear();
+      law->radius_range.reserve(nodes * 2);
       for (Partial& q : part) q.direct = law;
     }
     if (split_ && groups_.samples) {
@@ -673,15 +746,18 @@ class FixedPointMapT final : public FixedPointMap {
       law->y.clear();
       law->u.clear();
       law->z.clear();
+      law->radius_range.clear();
       law->w.reserve(total);
       law->y.reserve(total);
       law->u.reserve(total * m);
       law->z.reserve(total * k);
+      law->radius_range.reserve(total * 2);
       for (const Partial& q : part) {
         law->w.insert(law->w.end(), q.lw.begin(), q.lw.end());
         law->y.insert(law->y.end(), q.ly.begin(), q.ly.end());
         law->u.insert(law->u.end(), q.lu.begin(), q.lu.end());
         law->z.insert(law->z.end(), q.lz.begin(), q.lz.end());
+        law->radius_range.insert(law->radius_range.end(), q.lr.begin(), q.lr.end());
       }
     }
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
@@ -823,22 +899,27 @@ class FixedPointMapT final : public FixedPointMap {
       p.EDres.noalias() += w * (D * IGD.partialPivLu().inverse());  // pivoted, as Eigen's dynamic inverse
     }
     if (!law) return;
-    for (const std::size_t t : group.members) {
+    for (std::size_t j = 0; j < group.law_w.size(); ++j) {
+      const double* zj = &group.law_z[j * k];
+      const double* rj = &group.law_r[2 * j];
       if (split_) {
         std::vector<double>& lw = p.direct ? p.direct->w : p.lw;
         std::vector<double>& ly = p.direct ? p.direct->y : p.ly;
         std::vector<double>& lu = p.direct ? p.direct->u : p.lu;
         std::vector<double>& lz = p.direct ? p.direct->z : p.lz;
-        lw.push_back(teacher_.w[t] * w_rule);
+        std::vector<double>& lr = p.direct ? p.direct->radius_range : p.lr;
+        lw.push_back(group.law_w[j] * w_rule);
         ly.push_back(y);
         lu.insert(lu.end(), u.data(), u.data() + m);
-        lz.insert(lz.end(), &teacher_.z[t * k], &teacher_.z[t * k] + k);
+        lz.insert(lz.end(), zj, zj + k);
+        lr.insert(lr.end(), rj, rj + 2);
       } else {
         const std::size_t i = p.law_offset++;
-        law->w[i] = teacher_.w[t] * w_rule;
+        law->w[i] = group.law_w[j] * w_rule;
         law->y[i] = y;
         std::copy(u.data(), u.data() + m, law->u.begin() + i * m);
-        std::copy(&teacher_.z[t * k], &teacher_.z[t * k] + k, law->z.begin() + i * k);
+        std::copy(zj, zj + k, law->z.begin() + i * k);
+        std::copy(rj, rj + 2, law->radius_range.begin() + 2 * i);
       }
     }
   }
@@ -895,17 +976,18 @@ class FixedPointMapT final : public FixedPointMap {
       Mat D = Mat::Zero(1, 1);
       double lval = 0.0;
       if (law && !p.direct) {
-        // The chunk's law nodes: at most one per (member, rule node) on the kept panels plus the
-        // nodes of the panels' second pieces; reserved for every rule node (the floor leaves out
-        // about half of them, and untouched capacity costs no memory traffic), so that the arrays
-        // rarely grow (growing them copied each ≈ twice per law).
-        std::size_t members = 0;
-        for (std::size_t g = g0; g < g1; ++g) members += groups[g].members.size();
-        const std::size_t nodes = members * xi_w_.size();
+        // The chunk's law nodes: at most one per (group law node, rule node) on the kept panels
+        // plus the nodes of the panels' second pieces; reserved for every rule node (the floor
+        // leaves out about half of them, and untouched capacity costs no memory traffic), so that
+        // the arrays rarely grow (growing them copied each ≈ twice per law).
+        std::size_t per_h_node = 0;
+        for (std::size_t g = g0; g < g1; ++g) per_h_node += groups[g].law_w.size();
+        const std::size_t nodes = per_h_node * xi_w_.size();
         p.lw.reserve(nodes);
         p.ly.reserve(nodes);
         p.lu.reserve(nodes);
         p.lz.reserve(nodes * k);
+        p.lr.reserve(nodes * 2);
       }
       for (std::size_t g = g0; g < g1; ++g) {
         const Group& group = groups[g];

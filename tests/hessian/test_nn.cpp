@@ -317,6 +317,46 @@ TEST_CASE("a law merged by label has the unmerged law's diagnostics and threshol
   CHECK(tm.bbp.value == Approx(tf.bbp.value).epsilon(1e-9));
 }
 
+// The fixed-point law writes a teacher group of many members (equal label and learned latents: the
+// plateau |z2| > 2 of tanh(z1) + min(z2², 4) with latent 2 hard) as 2r nodes with the members'
+// weight and first and second moments of z (fixed_point.cpp, Group::law_w). Second method: the
+// teacher with its labels moved by ≤ 1e-9, so that no two nodes share a label and the law has one
+// node per teacher node; the Hessian side must see the same law to that perturbation.
+TEST_CASE("a fixed-point law with merged teacher groups gives the per-node law's points", "[hessian][nn][fixed-point]") {
+  phase1::TeacherQuadOptions tq;
+  tq.hermite_points = 12;
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("tanh(z1) + min(z2^2,4)"), model::Noise{}, tq);
+  auto perturbed = teacher;
+  for (std::size_t t = 0; t < perturbed.size(); ++t) perturbed.y[t] += 1e-10 * static_cast<double>(t % 10 + 1);
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions fo;
+  fo.ridge = 0.2;
+  fo.hard = {1};
+  fo.node_weight_floor = 0.0;
+  const auto a = phase1::solve_fixed_point(teacher, net, 2.0, fo);
+  const auto b = phase1::solve_fixed_point(perturbed, net, 2.0, fo);
+  REQUIRE(a.status == Status::success);
+  REQUIRE(b.status == Status::success);
+  CHECK(a.law.size() < b.law.size());
+  hessian::NNOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {1};
+  hessian::Analyzer merged(net, opt, hessian::constant_law(a.law)), per_node(net, opt, hessian::constant_law(b.law));
+  for (double delta : {2.0, 40.0}) {
+    CAPTURE(delta);
+    const auto pa = merged.point(delta), pb = per_node.point(delta);
+    REQUIRE(pa.status == Status::success);
+    REQUIRE(pb.status == Status::success);
+    CHECK(pa.bulk_edge == Approx(pb.bulk_edge).margin(1e-7));
+    CHECK(pa.k_min_at_edge == Approx(pb.k_min_at_edge).margin(1e-7));
+    CHECK(pa.k_min_at_zero == Approx(pb.k_min_at_zero).margin(1e-7));
+    CHECK(pa.law.hard_second_moment == Approx(pb.law.hard_second_moment).margin(1e-8));
+    CHECK(pa.law.unbounded_below == pb.law.unbounded_below);
+    CHECK(pa.law.tail_radius == Approx(pb.law.tail_radius).margin(1e-8));
+    for (int r = 0; r < 3; ++r) CHECK(pa.law.tail_d_min[r] == Approx(pb.law.tail_d_min[r]).margin(1e-7));
+  }
+}
+
 // The automatic m = 2 init u rule (graded composite panels, 0.5 wide on [−2, 2] with 8 nodes: 112
 // per axis) against a second, finer rule: uniform composite panels 0.25 wide on [−8, 8] with 6
 // nodes each (384 per axis). The bulk edge is set by D's extremes, which the rule must resolve; the

@@ -1194,7 +1194,8 @@ TEST_CASE("teacher nodes that share label and learned latents give the per-node 
   CHECK(xa.M[0] == Approx(xb.M[0]).margin(1e-7));
   CHECK(xa.Q[0] == Approx(xb.Q[0]).margin(1e-7));
   CHECK(xa.Gamma[0] == Approx(xb.Gamma[0]).margin(1e-7));
-  // The law is still written per teacher node, with each node's own z.
+  // The law has a node per teacher node, with its own z (groups of two members are written per
+  // member; larger ones as 2r nodes with their moments: tests/hessian).
   REQUIRE(a.law.size() == b.law.size());
   double z2_weighted = 0.0, weight = 0.0;
   for (std::size_t i = 0; i < a.law.size(); ++i) {
