@@ -1206,12 +1206,14 @@ TEST_CASE("teacher nodes that share label and learned latents give the per-node 
   CHECK(z2_weighted == Approx(1.0).epsilon(1e-10));  // E[z2²] = 1 on the 8-point Hermite rule
 }
 
-// Pairs (teacher node, Gaussian node of h) below FixedPointOptions::node_weight_floor are left out
+// Pairs (teacher group, Gaussian node of h) below FixedPointOptions::node_weight_floor are left out
 // and the rest renormalised. Independent checks: the left-out mass and the number of law nodes
-// recomputed from the two rules' weights (every teacher node of min(z², 4) at a learned fixed
-// point is its own group); and the fixed point without the floor (second method), which the
-// floor may move by the left-out mass times the sensitivity (I − ∂T)⁻¹ — allowed 10× that mass (measured: 0.5–0.7×).
-// On the rule that is not cut at the prox's jumps (whose nodes the count recomputes).
+// recomputed from the two rules' weights — min(z², 4) is even, so its fixed point has M = 0 (exactly
+// since session 18) and the groups are the labels: ± pairs, and the plateau |z| > 2, whose law
+// nodes are 2 (its members' moments) — and the fixed point without the floor (second method),
+// which the floor may move by the left-out mass times the sensitivity (I − ∂T)⁻¹ — allowed 10×
+// that mass (measured: 0.5–0.7×). On the rule that is not cut at the prox's jumps (whose nodes the
+// count recomputes).
 TEST_CASE("the node weight floor leaves out the light pairs and renormalises the law", "[phase1][fixed-point]") {
   const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{});
   const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
@@ -1220,19 +1222,30 @@ TEST_CASE("the node weight floor leaves out the light pairs and renormalises the
   opt.split_at_prox_jumps = false;
   std::vector<double> xi, xw;
   phase1::gaussian_rule(1, 1.0, opt.law_rule, xi, xw);
+  // Label groups: weight and law nodes (a group's members, at most 2 of them).
+  std::map<double, std::pair<double, std::size_t>> groups;
+  for (std::size_t t = 0; t < teacher.size(); ++t) {
+    auto& g = groups[teacher.y[t]];
+    g.first += teacher.w[t];
+    ++g.second;
+  }
+  std::size_t law_nodes_per_h = 0;
+  for (const auto& [y, g] : groups) law_nodes_per_h += std::min<std::size_t>(g.second, 2);
+  REQUIRE(law_nodes_per_h < teacher.size());  // the plateau is one group
   for (double floor : {1e-14, 1e-10}) {
     CAPTURE(floor);
     opt.node_weight_floor = floor;
     const auto a = phase1::solve_fixed_point(teacher, net, 2.0, opt);
     REQUIRE(a.status == Status::success);
+    REQUIRE(a.branches[a.chosen].M[0] == 0.0);
     double left_out = 0.0;
     std::size_t kept = 0;
-    for (double wt : teacher.w) {
+    for (const auto& [y, g] : groups) {
       for (double w : xw) {
-        if (wt * w < floor) {
-          left_out += wt * w;
+        if (g.first * w < floor) {
+          left_out += g.first * w;
         } else {
-          ++kept;
+          kept += std::min<std::size_t>(g.second, 2);
         }
       }
     }
@@ -1246,7 +1259,7 @@ TEST_CASE("the node weight floor leaves out the light pairs and renormalises the
     const auto b = phase1::solve_fixed_point(teacher, net, 2.0, opt);
     REQUIRE(b.status == Status::success);
     CHECK(b.pruned_mass == 0.0);
-    CHECK(b.law.size() == teacher.size() * xw.size());
+    CHECK(b.law.size() == law_nodes_per_h * xw.size());
     const auto& xa = a.branches[a.chosen];
     const auto& xb = b.branches[b.chosen];
     const double allowed = 10.0 * left_out + 1e-12;
@@ -1255,6 +1268,39 @@ TEST_CASE("the node weight floor leaves out the light pairs and renormalises the
     CHECK(xa.Gamma[0] == Approx(xb.Gamma[0]).margin(allowed));
     WARN("floor " << floor << ": left-out mass " << left_out << ", |dQ| " << std::fabs(xa.Q[0] - xb.Q[0]));
   }
+}
+
+// z1·z2 with latent 2 hard is symmetric under z1 → −z1, so its fixed point has M = 0; solve_fixed_point
+// returns M = 0 exactly (the round-off ≈ 1e-12 it reached before is snapped and polished with M held
+// there), and a continuation from it stays there (broyden_from keeps an exactly invariant entry).
+// Second method: the teacher with its labels moved by ≤ 1e-9, which breaks the exact symmetry (no
+// two nodes share a label, M is free): Q and Γ agree to that perturbation and its M is ≤ 1e-8.
+TEST_CASE("a symmetric link's fixed point has M = 0 exactly and keeps it along a continuation", "[phase1][fixed-point]") {
+  phase1::TeacherQuadOptions tq;
+  tq.hermite_points = 12;
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("z1*z2"), model::Noise{}, tq);
+  auto perturbed = teacher;
+  for (std::size_t t = 0; t < perturbed.size(); ++t) perturbed.y[t] += 1e-10 * static_cast<double>(t % 10 + 1);
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  phase1::FixedPointOptions opt;
+  opt.ridge = 0.2;
+  opt.hard = {1};
+  const auto a = phase1::solve_fixed_point(teacher, net, 2.0, opt);
+  const auto b = phase1::solve_fixed_point(perturbed, net, 2.0, opt);
+  REQUIRE(a.status == Status::success);
+  REQUIRE(b.status == Status::success);
+  const auto& xa = a.branches[a.chosen];
+  const auto& xb = b.branches[b.chosen];
+  CHECK(xa.M[0] == 0.0);
+  CHECK(std::fabs(xb.M[0]) < 1e-8);
+  CHECK(xa.residual <= opt.tol * (1.0 + std::max(std::fabs(xa.Q[0]), std::fabs(xa.Gamma[0]))));
+  CHECK(xa.Q[0] == Approx(xb.Q[0]).margin(1e-8));
+  CHECK(xa.Gamma[0] == Approx(xb.Gamma[0]).margin(1e-8));
+  // The next δ of a continuation, warm-started from it.
+  const auto c = phase1::solve_fixed_point(teacher, net, 2.5, opt, &xa);
+  REQUIRE(c.status == Status::success);
+  CHECK(c.continued_from > 0);
+  CHECK(c.branches[c.chosen].M[0] == 0.0);
 }
 
 // The map's teacher groups are cut into a fixed set of chunks reduced in order
