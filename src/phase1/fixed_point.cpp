@@ -719,7 +719,8 @@ class FixedPointMapT final : public FixedPointMap {
     if (direct) {
       std::size_t per_h_node = 0;
       for (const Group& g : groups) per_h_node += g.law_w.size();
-      const std::size_t nodes = per_h_node * xi_w_.size();  // an upper bound, as in accumulate_split
+      // Room for a node per rule node (a cut panel adds a few: the arrays rarely grow).
+      const std::size_t nodes = per_h_node * xi_w_.size();
       for (auto* v : {&law->w, &law->y}) {
         v->clear();
         v->reserve(nodes);
