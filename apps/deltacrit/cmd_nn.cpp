@@ -104,6 +104,26 @@ struct Setup {
   bool auto_u_2d = false;             // init law, automatic m = 2 composite u rule
 };
 
+// δ_alg is shown for comparison when the alg analysis succeeded, and also when it ended
+// not_converged with a value (its channel integration missed the tolerance at some stage:
+// tanh(z1) + min(z2², 4), "angular integration budget exhausted", δ_alg = 0 from its trivial first
+// direction), with the analysis' own error estimate and note; else it is null with a note.
+bool alg_reportable(const Setup& setup) {
+  return setup.alg && (setup.alg->status == Status::success ||
+                       (setup.alg->status == Status::not_converged && !std::isnan(setup.alg->delta_alg)));
+}
+std::string alg_caveat(const Setup& setup) {
+  return "the alg analysis of the link did not converge to its tolerance (" + setup.alg->note +
+         "); delta_alg is its result, with its error estimate delta_alg_error = " + fmt_number(setup.alg->error_estimate);
+}
+std::string alg_line(const Setup& setup) {
+  if (setup.alg->status == Status::success) {
+    return fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
+  }
+  return fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison; NOT CONVERGED: {})\n",
+                     fmt_number(setup.alg->delta_alg), alg_caveat(setup));
+}
+
 // Names the command-line option that set the field an InputError names (else rethrows it as is).
 using OptionNames = std::map<std::string, std::string>;
 [[noreturn]] void rethrow_as_option(const InputError& e, const OptionNames& option_of) {
@@ -484,9 +504,10 @@ void run(const NNArgs& args, CommandContext& ctx) {
     j["delta_bbp"] = nullptr;
     j["delta_nn"] = nullptr;
   }
-  if (setup.alg && setup.alg->status == Status::success) {
+  if (alg_reportable(setup)) {
     j["delta_alg"] = number_or_inf(setup.alg->delta_alg, "delta_alg");
     j["delta_alg_error"] = setup.alg->error_estimate;
+    if (setup.alg->status != Status::success) j["delta_alg_note"] = alg_caveat(setup);
   } else {
     j["delta_alg"] = nullptr;
     j["delta_alg_note"] = phase1_kind == "empirical" ? "no link is given with an empirical law"
@@ -560,9 +581,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     out << "\n";
     if (th && no_transition) {
       out << "  delta_bbp = none, delta_nn = none: no transition (D unbounded below on the phase-1 law; see note)\n";
-      if (setup.alg && setup.alg->status == Status::success) {
-        out << fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
-      }
+      if (alg_reportable(setup)) out << alg_line(setup);
     } else if (th) {
       // Resolution column: shown only when the evaluated points contradict a single crossing.
       auto resolution_text = [](const hessian::Threshold& t) -> std::string {
@@ -588,9 +607,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
         out << fmt::format("  negative outlier until delta = {}   bracket [{}, {}]\n", fmt_number(th->nn_end.value),
                            fmt_number(th->nn_end.bracket[0]), fmt_number(th->nn_end.bracket[1]));
       }
-      if (setup.alg && setup.alg->status == Status::success) {
-        out << fmt::format("  delta_alg = {:>12}   (alg analysis of the link, for comparison)\n", fmt_number(setup.alg->delta_alg));
-      }
+      if (alg_reportable(setup)) out << alg_line(setup);
     }
     if (!points.empty()) {
       out << fmt::format("{:>12} {:>14} {:>14} {:>10} {:>16}  {}\n", "delta", "bulk_edge", "lambda_out", "overlap",
