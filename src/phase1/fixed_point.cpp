@@ -2713,7 +2713,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     FixedPointBranch& b = converged.front();
     Params x = params_of(b, k, m);
     const double scale = 1.0 + max_norm(x.pack());
-    if (!x.M.isZero(0.0) && x.M.cwiseAbs().maxCoeff() <= kSnapM * scale) {
+    // (On the law's rule, where the solution lives unless polish_on_law_rule is off.)
+    if (options.polish_on_law_rule && !x.M.isZero(0.0) && x.M.cwiseAbs().maxCoeff() <= kSnapM * scale) {
       x.M.setZero();
       // Grouped by label the node weight floor leaves out other pairs than per node (it applies to
       // a group's weight), so T moves by up to the left-out mass (1e-9 measured): a few Broyden
