@@ -98,7 +98,7 @@ struct Setup {
   std::string a_text, link_text, phase1_kind;
   model::Noise noise;
   std::optional<alg::AlgResult> alg;  // δ_alg of the link (not for empirical laws)
-  std::string hard_source;            // "--hard", "law file" or "alg: non-trivial directions"
+  std::string hard_source;            // "--hard", "law file" or "alg: directions that are not trivial" (+ a caveat)
   std::string init_note;              // small init with σ''(0) = 0: the Hessian does not see y
   int auto_u_points = 0;              // init law, automatic Gauss–Hermite u rule: its points per axis (else 0)
   bool auto_u_2d = false;             // init law, automatic m = 2 composite u rule
@@ -229,7 +229,12 @@ Setup make_setup(const NNArgs& args) {
       // Phase 1 (gradient descent from W₁ ⊥ Θ_h) learns the directions with a first-order signal,
       // E[z|y] ≠ 0: the trivial directions of the alg analysis (stage by stage). Every other
       // direction is hard for the Hessian analysis; it must be a coordinate axis to be named.
-      if (!alg_result || alg_result->status != Status::success) {
+      // An analysis that ended not_converged (its channel integration short of the tolerance:
+      // tanh(z1) + min(z2², 4)) still classified the directions; they are used, and the source says
+      // so (hard_source, shown with the results), since --hard overrides them.
+      const bool classified = alg_result && !alg_result->directions.empty() &&
+                              (alg_result->status == Status::success || alg_result->status == Status::not_converged);
+      if (!classified) {
         throw InputError("--hard", "--hard: the alg analysis of the link did not succeed; give the hard latent directions "
                                    "(1-based, e.g. --hard 1)");
       }
@@ -251,6 +256,10 @@ Setup make_setup(const NNArgs& args) {
                                    "there is no hard direction for the Hessian analysis");
       }
       hard_source = "alg: directions that are not trivial";
+      if (alg_result->status != Status::success) {
+        hard_source += " (the alg analysis did not converge to its tolerance: " + alg_result->note +
+                       "; --hard sets them explicitly)";
+      }
     } else {
       opt.hard = parse_hard(args.hard, k);
       hard_source = "--hard";

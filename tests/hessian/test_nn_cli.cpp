@@ -169,14 +169,18 @@ TEST_CASE("nn CLI reports the threshold resolution", "[hessian][cli][resolution]
 }
 
 // δ_alg of a link with a trivial direction (E[z1 y] ≠ 0 for tanh(z1) + min(z2², 4)) is 0, whatever
-// the accuracy of the later stages: the CLI reports it also where the alg analysis ended
-// not_converged at a later stage (its channel integration budget, session 18), with a note.
-TEST_CASE("nn CLI reports delta_alg = 0 for a link with a trivial direction", "[hessian][cli]") {
-  const auto r = run_cli("--link 'tanh(z1) + min(z2^2,4)' --activation quadratic --init small:0 --hard 2 --delta 2 "
-                        "--format json");
+// the accuracy of the later stages, and its hard direction is z2 (E[z2 | y] = 0: y is even in z2).
+// The CLI reports both also where the alg analysis ended not_converged (its channel integration
+// budget, session 18), with a note and the caveat in hard_source.
+TEST_CASE("nn CLI reports delta_alg = 0 and the hard direction for a link with a trivial direction", "[hessian][cli]") {
+  const auto r = run_cli("--link 'tanh(z1) + min(z2^2,4)' --activation quadratic --init small:0 --delta 2 --format json");
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   REQUIRE(j["delta_alg"].is_number());
   CHECK(j["delta_alg"].get<double>() == 0.0);
-  if (j.contains("delta_alg_note")) CHECK(j["delta_alg_note"].get<std::string>().find("did not converge") != std::string::npos);
+  CHECK(j["options"]["hard"] == "2");
+  if (j.contains("delta_alg_note")) {
+    CHECK(j["delta_alg_note"].get<std::string>().find("did not converge") != std::string::npos);
+    CHECK(j["options"]["hard_source"].get<std::string>().find("did not converge") != std::string::npos);
+  }
 }
