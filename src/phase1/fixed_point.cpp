@@ -428,10 +428,11 @@ struct Partial {
   double kept_mass = 0.0;  // Σ weight of the pairs taken (accumulate_split, whose u-nodes carry their own mass)
   // accumulate_split: the chunk's law nodes (their number per group depends on the cuts, so they
   // are not written at a precomputed offset) and its cut panels.
-  std::vector<double> lw, ly, lu, lz, lr;
+  Law own;  // (w, y, u, z, radius_range)
   // Non-null: the chunk appends its law nodes to this law's arrays instead (one thread, where the
   // chunks run in order).
   Law* direct = nullptr;
+  Law& sink() { return direct ? *direct : own; }
   std::size_t split_panels = 0;
 };
 // Chunks of teacher groups per application of T (FixedPointMapT::apply): fixed, so that the
@@ -753,7 +754,7 @@ class FixedPointMapT final : public FixedPointMap {
     } else if (law && split_) {
       // The chunks' own law arrays, concatenated in chunk order.
       std::size_t total = 0;
-      for (const Partial& q : part) total += q.lw.size();
+      for (const Partial& q : part) total += q.own.w.size();
       law->m = m;
       law->k = k;
       law->sample_fraction = teacher_.sample_fraction;
@@ -768,11 +769,11 @@ class FixedPointMapT final : public FixedPointMap {
       law->z.reserve(total * k);
       law->radius_range.reserve(total * 2);
       for (const Partial& q : part) {
-        law->w.insert(law->w.end(), q.lw.begin(), q.lw.end());
-        law->y.insert(law->y.end(), q.ly.begin(), q.ly.end());
-        law->u.insert(law->u.end(), q.lu.begin(), q.lu.end());
-        law->z.insert(law->z.end(), q.lz.begin(), q.lz.end());
-        law->radius_range.insert(law->radius_range.end(), q.lr.begin(), q.lr.end());
+        law->w.insert(law->w.end(), q.own.w.begin(), q.own.w.end());
+        law->y.insert(law->y.end(), q.own.y.begin(), q.own.y.end());
+        law->u.insert(law->u.end(), q.own.u.begin(), q.own.u.end());
+        law->z.insert(law->z.end(), q.own.z.begin(), q.own.z.end());
+        law->radius_range.insert(law->radius_range.end(), q.own.radius_range.begin(), q.own.radius_range.end());
       }
     }
     Eigen::MatrixXd EuF = Eigen::MatrixXd::Zero(m, m), EzF = Eigen::MatrixXd::Zero(k, m),
@@ -918,16 +919,12 @@ class FixedPointMapT final : public FixedPointMap {
       const double* zj = &group.law_z[j * k];
       const double* rj = &group.law_r[2 * j];
       if (split_) {
-        std::vector<double>& lw = p.direct ? p.direct->w : p.lw;
-        std::vector<double>& ly = p.direct ? p.direct->y : p.ly;
-        std::vector<double>& lu = p.direct ? p.direct->u : p.lu;
-        std::vector<double>& lz = p.direct ? p.direct->z : p.lz;
-        std::vector<double>& lr = p.direct ? p.direct->radius_range : p.lr;
-        lw.push_back(group.law_w[j] * w_rule);
-        ly.push_back(y);
-        lu.insert(lu.end(), u.data(), u.data() + m);
-        lz.insert(lz.end(), zj, zj + k);
-        lr.insert(lr.end(), rj, rj + 2);
+        Law& out = p.sink();
+        out.w.push_back(group.law_w[j] * w_rule);
+        out.y.push_back(y);
+        out.u.insert(out.u.end(), u.data(), u.data() + m);
+        out.z.insert(out.z.end(), zj, zj + k);
+        out.radius_range.insert(out.radius_range.end(), rj, rj + 2);
       } else {
         const std::size_t i = p.law_offset++;
         law->w[i] = group.law_w[j] * w_rule;
@@ -998,11 +995,11 @@ class FixedPointMapT final : public FixedPointMap {
         std::size_t per_h_node = 0;
         for (std::size_t g = g0; g < g1; ++g) per_h_node += groups[g].law_w.size();
         const std::size_t nodes = per_h_node * xi_w_.size();
-        p.lw.reserve(nodes);
-        p.ly.reserve(nodes);
-        p.lu.reserve(nodes);
-        p.lz.reserve(nodes * k);
-        p.lr.reserve(nodes * 2);
+        p.own.w.reserve(nodes);
+        p.own.y.reserve(nodes);
+        p.own.u.reserve(nodes);
+        p.own.z.reserve(nodes * k);
+        p.own.radius_range.reserve(nodes * 2);
       }
       for (std::size_t g = g0; g < g1; ++g) {
         const Group& group = groups[g];
