@@ -1,7 +1,9 @@
 #include "deltacrit/model/activation.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include "deltacrit/core/status.hpp"
 
@@ -226,6 +228,57 @@ double Activation::value_and_d1(double x, double* d1) const {
       *d1 = this->d1(x);
       return value(x);
   }
+}
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Widens r by the values of the critical points (x, f(x)) that lie inside (a, b).
+void include_critical(Activation::Range& r, double a, double b, std::initializer_list<std::pair<double, double>> critical) {
+  for (const auto& [x, fx] : critical) {
+    if (x > a && x < b) {
+      r.lo = std::fmin(r.lo, fx);
+      r.hi = std::fmax(r.hi, fx);
+    }
+  }
+}
+}  // namespace
+
+Activation::Ranges Activation::ranges(double a, double b) const {
+  Ranges out{{-kInf, kInf}, {-kInf, kInf}};
+  if (!(std::isfinite(a) && std::isfinite(b) && a <= b)) return out;
+  if (kind_ == Kind::hermite) return out;
+  double d1a = 0.0, d1b = 0.0, d2a = 0.0, d2b = 0.0;
+  const double va = value_d1_d2(a, &d1a, &d2a), vb = value_d1_d2(b, &d1b, &d2b);
+  out.value = {std::fmin(va, vb), std::fmax(va, vb)};
+  const Range ends2{std::fmin(d2a, d2b), std::fmax(d2a, d2b)};
+  const double s2 = sup_abs_d2();
+  switch (kind_) {
+    case Kind::relu: break;  // σ nondecreasing; σ'' has a point mass at 0
+    case Kind::tanh:
+      // σ''' = 0 where tanh² x = 1/3: σ'' = ∓4/(3√3) at ±atanh(1/√3).
+      out.d2 = ends2;
+      include_critical(out.d2, a, b, {{-0.6584789484624085, s2}, {0.6584789484624085, -s2}});
+      break;
+    case Kind::erf:
+      out.d2 = ends2;
+      include_critical(out.d2, a, b, {{-1.0, s2}, {1.0, -s2}});
+      break;
+    case Kind::softplus:
+      out.d2 = ends2;
+      include_critical(out.d2, a, b, {{0.0, s2}});
+      break;
+    case Kind::logcosh:
+      include_critical(out.value, a, b, {{0.0, 0.0}});
+      out.d2 = ends2;
+      include_critical(out.d2, a, b, {{0.0, s2}});
+      break;
+    case Kind::quadratic:
+      include_critical(out.value, a, b, {{0.0, 0.0}});
+      out.d2 = {2.0, 2.0};
+      break;
+    default: break;
+  }
+  return out;
 }
 
 Loss Loss::parse(const std::string& name) {

@@ -52,6 +52,10 @@ constexpr int kBroydenRefreshColumns = 10;
 // below kMergeResidual (1 + ‖X‖∞) and that solution is within kMergeDistance times the residual.
 constexpr double kMergeResidual = 1e-6;
 constexpr double kMergeDistance = 10.0;
+// Shrinks of the interval certificate's box (convex_on_sublevel_set): each needs one evaluation of
+// σ and σ'' at the box's ends per neuron; a shrink that gains less than 10 % stops them.
+constexpr int kCertificateShrinks = 3;
+
 // Budget of a cold start on the coarse rule (FixedPointOptions::coarse_cold_starts): a start that
 // has not converged within it, or whose best residual has not halved over the window, goes on to
 // the iteration rule from its own start.
@@ -1420,7 +1424,8 @@ class FixedPointMapT final : public FixedPointMap {
                 }
                 u[0] = v;
                 const double phi = 0.5 * gamma * F[0] * F[0] + lval;  // h − u = ΓF
-                const bool cert = opt_.prox_convexity_certificate && convex_on_sublevel_set(y, phi, lval, Gamma, gamma_max);
+                const bool cert = opt_.prox_convexity_certificate &&
+                                  convex_on_sublevel_set(y, u + Gamma * F, phi, lval, Gamma, Ginv, gamma_max, false);
                 add_node(group, y, w_rule, u, lval, F, D, true, cert, Gamma, Ginv, law, p);
               }
             }
@@ -1461,7 +1466,7 @@ class FixedPointMapT final : public FixedPointMap {
     const bool local_converged = newton(y, h, Gamma, Ginv, h, u, lval, phi_local, F, D);
     if (u_local) *u_local = u;
     certified = global && opt_.prox_convexity_certificate && local_converged &&
-                convex_on_sublevel_set(y, phi_local, lval, Gamma, gamma_max);
+                convex_on_sublevel_set(y, h, phi_local, lval, Gamma, Ginv, gamma_max, true);
     if (!global || certified) return local_converged;
     double l_h = 0.0;
     net_.derivatives(y, h.data(), nullptr, nullptr, &l_h);
@@ -1516,24 +1521,85 @@ class FixedPointMapT final : public FixedPointMap {
 
   // Whether φ(v) = ½(v − h)ᵀΓ⁻¹(v − h) + ℓ(y, f(v)) is strictly convex on the ellipsoid
   // E = {½(v − h)ᵀΓ⁻¹(v − h) ≤ φ(u)}, u a stationary point: E is convex and holds u and every v with
-  // φ(v) ≤ φ(u) (ℓ ≥ 0), so u is then the global minimiser. On E, Γ⁻¹ + D(v) ⪰ (1/λ_max(Γ) − B) I
-  // with B = sup|ℓ'| · max_j |a_j| · sup|σ''|, because D = ℓ'' J Jᵀ + ℓ' diag(a ⊙ σ'') and ℓ'' ≥ 0
-  // for both losses. sup|ℓ'|: |y| for the logistic loss; for the square loss |f(v) − y| ≤
-  // min(|y| + Σ|a_j| sup|σ|, √(2ℓ(u)) + 2 Σ_j |a_j| sup|σ'| √(2φ(u)Γ_jj)), since |v_j − h_j| and
-  // |u_j − h_j| are both ≤ √(2φ(u)Γ_jj) on E. Unbounded σ'' (quadratic, He_K, relu) never certifies.
-  bool convex_on_sublevel_set(double y, double phi, double l_u, const Mat& Gamma, double gamma_max) const {
-    if (!std::isfinite(sup_d2_) || !(gamma_max > 0)) return false;
+  // φ(v) ≤ φ(u) (ℓ ≥ 0), so u is then the global minimiser. On E, ∇²φ = Γ⁻¹ + D(v) ⪰
+  // Γ⁻¹ + diag(ℓ'(v) a ⊙ σ''(v)), because D = ℓ'' J Jᵀ + ℓ' diag(a ⊙ σ'') and ℓ'' ≥ 0 for both losses.
+  // Two bounds on the diagonal term, tried in turn:
+  // 1. Global suprema: ⪰ (1/λ_max(Γ) − B) I with B = sup|ℓ'| · max_j |a_j| · sup|σ''|. sup|ℓ'|:
+  //    |y| for the logistic loss; for the square loss |f(v) − y| ≤ min(|y| + Σ|a_j| sup|σ|,
+  //    √(2ℓ(u)) + 2 Σ_j |a_j| sup|σ'| r_j), since |v_j − h_j| and |u_j − h_j| are both ≤ r_j =
+  //    √(2φ(u)Γ_jj) on E. Unbounded σ'' (He_K, relu) never certifies.
+  // 2. (prox_interval_certificate) Per neuron on the box Π_j [h_j − r_j, h_j + r_j] ⊇ E: the ranges
+  //    of σ(v_j) and σ''(v_j) there (Activation::ranges) bound f(v), hence ℓ'(v)
+  //    (increasing in f for both losses; also within the bound of 1), and each ℓ' a_j σ''(v_j) from
+  //    below by c_j; certified when Γ⁻¹ + diag(c) − ε I has a Cholesky factor. The box first
+  //    shrinks: on it ℓ ≥ L, the least loss over its range of f, so every v with φ(v) ≤ φ(u) has
+  //    ½(v − h)ᵀΓ⁻¹(v − h) ≤ φ(u) − L, a smaller ellipsoid (still convex, still holding u) and box
+  //    (up to kCertificateShrinks times). That matters where y lies outside the range of f (z²
+  //    labels beyond Σ|a_j| sup|σ|): there φ(u) is mostly the loss no v can avoid. Every c_j ≥ −B,
+  //    so 2 certifies wherever 1 does.
+  // `interval`: whether bound 2 may be tried (not on the split rule, whose nodes are global
+  // minimisers by construction and only report the certificate).
+  bool convex_on_sublevel_set(double y, const Vec& h, double phi, double l_u, const Mat& Gamma, const Mat& Ginv,
+                              double gamma_max, bool interval) const {
+    if (!(gamma_max > 0)) return false;
+    const int m = net_.width();
+    const bool logistic = net_.loss().kind() == model::Loss::Kind::logistic;
     double sup_l1 = 0.0;
-    if (net_.loss().kind() == model::Loss::Kind::logistic) {
+    double spread = 0.0;
+    for (int j = 0; j < m; ++j) spread += std::fabs(net_.a()[j]) * std::sqrt(2.0 * std::max(phi, 0.0) * Gamma(j, j));
+    if (logistic) {
       sup_l1 = std::fabs(y);
     } else {
-      double spread = 0.0;
-      for (int j = 0; j < net_.width(); ++j) {
-        spread += std::fabs(net_.a()[j]) * std::sqrt(2.0 * std::max(phi, 0.0) * Gamma(j, j));
-      }
       sup_l1 = std::min(std::fabs(y) + sum_abs_a_ * sup_value_, std::sqrt(2.0 * std::max(l_u, 0.0)) + 2.0 * sup_d1_ * spread);
     }
-    return gamma_max * sup_l1 * max_abs_a_ * sup_d2_ < 1.0 - 1e-9;
+    if (std::isfinite(sup_d2_) && gamma_max * sup_l1 * max_abs_a_ * sup_d2_ < 1.0 - 1e-9) return true;
+    if (!interval || !opt_.prox_interval_certificate) return false;
+    // The box of the ellipsoid ½(v − h)ᵀΓ⁻¹(v − h) ≤ level: the range of f and of each σ'' on it.
+    double f_lo = 0.0, f_hi = 0.0;
+    model::Activation::Range s2[kMaxWidth];
+    auto ranges_on_box = [&](double level) {
+      f_lo = f_hi = 0.0;
+      for (int j = 0; j < m; ++j) {
+        const double a = net_.a()[j], r = std::sqrt(2.0 * level * Gamma(j, j));
+        const model::Activation::Ranges box = net_.activation().ranges(h[j] - r, h[j] + r);
+        const model::Activation::Range s0 = box.value;
+        s2[j] = box.d2;
+        f_lo += a >= 0 ? a * s0.lo : a * s0.hi;
+        f_hi += a >= 0 ? a * s0.hi : a * s0.lo;
+      }
+    };
+    // u lies in every ellipsoid below: the margin covers the rounding of φ(u) and L.
+    const double margin = 1e-12 * (1.0 + std::fabs(phi));
+    double level = std::max(phi, 0.0) + margin;
+    ranges_on_box(level);
+    for (int shrink = 0; shrink < kCertificateShrinks && std::isfinite(f_lo) && std::isfinite(f_hi); ++shrink) {
+      double least = 0.0;  // the least loss over f ∈ [f_lo, f_hi]
+      if (logistic) {
+        least = std::min(net_.loss().value(y, f_lo), net_.loss().value(y, f_hi));
+      } else if (y < f_lo || y > f_hi) {
+        const double gap = y < f_lo ? f_lo - y : y - f_hi;
+        least = 0.5 * gap * gap;
+      }
+      const double next = std::max(phi - least, 0.0) + margin;
+      if (!(next < 0.9 * level)) break;
+      level = next;
+      ranges_on_box(level);
+    }
+    for (int j = 0; j < m; ++j) {
+      if (!std::isfinite(s2[j].lo) || !std::isfinite(s2[j].hi)) return false;
+    }
+    // ℓ' over f ∈ [f_lo, f_hi] (ℓ' is increasing in f), intersected with |ℓ'| ≤ sup_l1.
+    double l1_lo = -sup_l1, l1_hi = sup_l1;
+    if (std::isfinite(f_lo)) l1_lo = std::max(l1_lo, net_.loss().d1(y, f_lo));
+    if (std::isfinite(f_hi)) l1_hi = std::min(l1_hi, net_.loss().d1(y, f_hi));
+    if (!std::isfinite(l1_lo) || !std::isfinite(l1_hi)) return false;
+    Mat A = Ginv;
+    for (int j = 0; j < m; ++j) {
+      const double a = net_.a()[j];
+      const double c_lo = a >= 0 ? a * s2[j].lo : a * s2[j].hi, c_hi = a >= 0 ? a * s2[j].hi : a * s2[j].lo;
+      A(j, j) += std::min(std::min(l1_lo * c_lo, l1_lo * c_hi), std::min(l1_hi * c_lo, l1_hi * c_hi)) - 1e-9 / gamma_max;
+    }
+    return cholesky_in_place(A);
   }
 
   // Damped Newton on ∇φ = Γ^{-1}(u − h) + F(y, u) = 0 from `start`, with a Levenberg shift when

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "catch_compat.hpp"
@@ -233,4 +234,53 @@ TEST_CASE("activation suprema bound a dense grid and are attained", "[model][act
   CHECK(model::Activation::parse("quadratic").sup_abs_d1() == inf);
   CHECK(model::Activation::parse("he:3").sup_abs_d2() == inf);
   CHECK(model::Activation::parse("relu").sup_abs_d2() == inf);
+}
+
+// The ranges of σ and σ'' on an interval used by the interval convexity certificate of the
+// fixed-point prox: on intervals with ends drawn from a fixed grid over [−9, 9] (around and away
+// from the critical points), a dense sampling of the interval (10⁴ points plus the ends) must lie
+// within each range (to round-off: 1e-14) and reach both of its ends to 1e-6 (the sampling's
+// spacing, ≤ 1.8e-3, misses an interior extreme by up to ~5e-7); unavailable ranges are (−∞, +∞).
+TEST_CASE("activation ranges on an interval hold and are attained", "[model][activation]") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double ends[] = {-9.0, -3.1, -1.0, -0.7, -0.6584789484624085, -0.3, 0.0, 0.2, 0.65, 0.9, 1.0, 1.7, 4.0, 9.0};
+  for (const char* name : {"tanh", "erf", "softplus", "logcosh", "quadratic", "relu"}) {
+    const auto act = model::Activation::parse(name);
+    for (const double a : ends) {
+      for (const double b : ends) {
+        if (b < a) continue;
+        INFO(name << " on [" << a << ", " << b << "]");
+        const auto [v, s] = act.ranges(a, b);
+        double v_lo = inf, v_hi = -inf, s_lo = inf, s_hi = -inf;
+        for (int i = 0; i <= 10000; ++i) {
+          const double x = i == 10000 ? b : a + (b - a) * i / 10000.0;
+          v_lo = std::min(v_lo, act.value(x));
+          v_hi = std::max(v_hi, act.value(x));
+          s_lo = std::min(s_lo, act.d2(x));
+          s_hi = std::max(s_hi, act.d2(x));
+        }
+        // The ends are evaluated by value_d1_d2, equal to value() and d2() up to round-off.
+        const double ro = 1e-14;
+        CHECK(v.lo <= v_lo + ro * (1 + std::fabs(v_lo)));
+        CHECK(v.hi >= v_hi - ro * (1 + std::fabs(v_hi)));
+        CHECK(v_lo - v.lo <= 1e-6);
+        CHECK(v.hi - v_hi <= 1e-6);
+        if (std::string(name) == "relu") {
+          CHECK(s.lo == -inf);
+          CHECK(s.hi == inf);
+          continue;
+        }
+        CHECK(s.lo <= s_lo + ro);
+        CHECK(s.hi >= s_hi - ro);
+        CHECK(s_lo - s.lo <= 1e-6);
+        CHECK(s.hi - s_hi <= 1e-6);
+      }
+    }
+  }
+  const auto he = model::Activation::parse("he:3");
+  CHECK(he.ranges(0.0, 1.0).value.lo == -inf);
+  CHECK(he.ranges(0.0, 1.0).d2.hi == inf);
+  const auto th = model::Activation::parse("tanh");
+  CHECK(th.ranges(0.0, inf).d2.lo == -inf);
+  CHECK(th.ranges(1.0, 0.0).value.hi == inf);  // reversed ends
 }

@@ -30,6 +30,19 @@ class Activation {
   double sup_abs_value() const;
   double sup_abs_d1() const;
   double sup_abs_d2() const;
+  // The ranges [lo, hi] of σ and of σ'' over a finite interval [a, b] (a ≤ b): the least and
+  // largest value at the ends (one value_d1_d2 each) and at the interior points where σ' (resp.
+  // σ''') vanishes, known in closed form with their values: tanh's σ'' is extreme at
+  // ±atanh(1/√3), erf(x/√2)'s at ±1, softplus' and log cosh's at 0 (±sup|σ''| there); log cosh and
+  // x² are least at 0. {−∞, +∞} where that is not available (relu's σ'', He_K, an infinite or NaN
+  // end). For the interval convexity certificate of the fixed-point prox (phase1/fixed_point.cpp).
+  struct Range {
+    double lo, hi;
+  };
+  struct Ranges {
+    Range value, d2;
+  };
+  Ranges ranges(double a, double b) const;
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
 
