@@ -53,6 +53,7 @@ struct NNArgs : LinkArgs {
   double z_panel_width = 1.0;
   int z_hermite_points = 0;
   int z_k2_panel_points = 10;
+  int z_k2_coarse_panel_points = 6;
   double fp_tol = 1e-10;
   int fp_max_iter = 2000;
   double fp_weight_floor = 1e-14;
@@ -143,7 +144,8 @@ const OptionNames kRuleOptions = {{"tol", "--fp-tol"},
 const OptionNames kTeacherOptions = {{"panel_points", "--z-panel-points"},
                                      {"panel_width", "--z-panel-width"},
                                      {"hermite_points", "--z-hermite-points"},
-                                     {"k2_panel_points", "--z-k2-panel-points"}};
+                                     {"k2_panel_points", "--z-k2-panel-points"},
+                                     {"k2_coarse_panel_points", "--z-k2-coarse-panel-points"}};
 
 // Parses the options into the network, the analyzer options and the phase-1 law provider.
 Setup make_setup(const NNArgs& args) {
@@ -286,6 +288,7 @@ Setup make_setup(const NNArgs& args) {
     tq.panel_width = args.z_panel_width;
     tq.hermite_points = args.z_hermite_points;
     tq.k2_panel_points = args.z_k2_panel_points;
+    tq.k2_coarse_panel_points = args.z_k2_coarse_panel_points;
     try {
       tq.validate();
     } catch (const InputError& e) {
@@ -471,6 +474,7 @@ void run(const NNArgs& args, CommandContext& ctx) {
     j["options"]["fp_principal_ratio"] = args.fp_principal_ratio;
     j["options"]["fp_tensor_rule"] = args.fp_tensor_rule;
     j["options"]["fp_cut"] = args.fp_cut;
+    j["options"]["z_k2_coarse_panel_points"] = args.z_k2_coarse_panel_points;
     j["options"]["threads"] = args.threads;
   }
   j["status"] = std::string(to_string(status));
@@ -695,6 +699,10 @@ const CommandRegistration registration{
       sub.add_option("--z-panel-width", args->z_panel_width, "k = 1: largest panel width (default 1)");
       sub.add_option("--z-hermite-points", args->z_hermite_points, "k >= 2: Gauss-Hermite nodes per axis (0 = automatic: composite rule for k = 2, 20 for k = 3)");
       sub.add_option("--z-k2-panel-points", args->z_k2_panel_points, "k = 2 composite rule: Gauss-Legendre nodes per panel (default 10; panels 2 wide on [-8, 8], ends at the link's axis-aligned kinks and jumps)");
+      sub.add_option("--z-k2-coarse-panel-points", args->z_k2_coarse_panel_points,
+                     "k = 2 composite rule, fixed point: the cold starts run first on a coarser copy of the teacher "
+                     "rule with this many nodes per panel, where below --z-k2-panel-points (default 6; 0: on the full "
+                     "teacher rule only)");
       sub.add_option("--fp-tol", args->fp_tol, "Fixed-point tolerance (default 1e-10)");
       sub.add_option("--fp-max-iter", args->fp_max_iter, "Fixed-point iterations per start (default 2000)");
       sub.add_option("--threads", args->threads,

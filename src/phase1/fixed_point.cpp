@@ -2612,13 +2612,26 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
   // starts that did not converge there, from their own start — go on to the iteration rule, where
   // they arrive within the coarse rule's quadrature error of its fixed point. Where none is left
   // to run or none of them converges there, every start runs on the iteration rule as before.
+  // Likewise on the teacher's coarser rule (FixedPointOptions::coarse_teacher_cold_starts), with
+  // the iteration rule or, with coarse_cold_starts too, the coarse one.
   bool coarse_used = false;
-  if (!warm && !result.continued_from && options.coarse_cold_starts && options.xi_points == 0 &&
-      coarse_iteration_points(m) > 0) {
+  const bool coarse_h = options.coarse_cold_starts && options.xi_points == 0 && coarse_iteration_points(m) > 0;
+  const TeacherNodes* coarse_teacher =
+      options.coarse_teacher_cold_starts && teacher.coarse && teacher.coarse->k == k ? teacher.coarse.get() : nullptr;
+  if (!warm && !result.continued_from && (coarse_h || coarse_teacher)) {
     GaussianRuleOptions coarse_rule = iteration_rule;
-    coarse_rule.hermite_points = coarse_iteration_points(m);
-    if (split) coarse_rule.panel_points = coarse_iteration_points(m) / 8;
-    const auto coarse_map = make_map(teacher, groups, pool, net, delta, options, coarse_rule, global_iteration, &applications);
+    if (coarse_h) {
+      coarse_rule.hermite_points = coarse_iteration_points(m);
+      if (split) coarse_rule.panel_points = coarse_iteration_points(m) / 8;
+    }
+    std::optional<TeacherGroups> coarse_groups;
+    SampleCache coarse_samples;
+    if (coarse_teacher) {
+      coarse_groups = group_teacher(*coarse_teacher, options.hard);
+      if (split) coarse_groups->samples = &coarse_samples;
+    }
+    const auto coarse_map = make_map(coarse_teacher ? *coarse_teacher : teacher, coarse_groups ? *coarse_groups : groups,
+                                     pool, net, delta, options, coarse_rule, global_iteration, &applications);
     const FixedPointOptions coarse_options = short_budget(std::min(options.max_iter, kCoarseStartMaxIter), kCoarseStallWindow);
     std::vector<Eigen::VectorXd> coarse_solutions;
     std::vector<std::pair<Params, int>> refined;
@@ -2634,12 +2647,23 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
         refined.emplace_back(params_of(br, k, m), static_cast<int>(s));
       } else {
         refined.emplace_back(starts[s], static_cast<int>(s));
+        // On the coarse teacher alone (same h rule) a start that fails there is taken as a sign
+        // that its map jumps where the full teacher's does not (z1·z2, tanh m = 2, δ = 1: no start
+        // converged on the 2304-node teacher within its budget, and the stage cost 260
+        // applications for nothing); the rest of the stage is abandoned and every start runs on
+        // the full teacher from its own start.
+        if (coarse_teacher && !coarse_h) {
+          coarse_solutions.clear();
+          break;
+        }
       }
     }
     result.coarse_start_solutions = static_cast<int>(coarse_solutions.size());
     if (!coarse_solutions.empty()) {
       run_from = std::move(refined);
       result.merged_starts += coarse_merged;
+      result.coarse_teacher_nodes = coarse_teacher ? coarse_teacher->size() : 0;
+      result.coarse_h_rule = coarse_h;
       coarse_used = true;
     }
   }
@@ -2669,6 +2693,8 @@ FixedPointResult solve_fixed_point(const TeacherNodes& teacher, const Network& n
     // No coarse solution converged on the iteration rule: every start runs there from its own
     // start, as without the coarse stage.
     result.coarse_start_solutions = 0;
+    result.coarse_teacher_nodes = 0;
+    result.coarse_h_rule = false;
     result.merged_starts = 0;
     failed.clear();
     start_solutions.clear();

@@ -191,6 +191,9 @@ void TeacherQuadOptions::validate() const {
   if (!(k2_z_max >= 4 && k2_z_max <= 12)) fail("k2_z_max", "must be in [4, 12]");
   if (!(k2_panel_width > 0 && k2_panel_width <= k2_z_max)) fail("k2_panel_width", "must be in (0, k2_z_max]");
   if (k2_panel_points < 2 || k2_panel_points > 40) fail("k2_panel_points", "must be in 2..40");
+  if (k2_coarse_panel_points != 0 && (k2_coarse_panel_points < 2 || k2_coarse_panel_points > 40)) {
+    fail("k2_coarse_panel_points", "must be 0 (none) or in 2..40");
+  }
   if (noise_points < 2 || noise_points > 200) fail("noise_points", "must be in 2..200");
 }
 
@@ -329,6 +332,13 @@ TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise, c
         for (std::size_t j = 0; j < nz; ++j) push(i, gy[j], zw[i] * zw[j] * noise.param);
       }
       break;
+  }
+  if (k == 2 && options.hermite_points == 0 && options.k2_coarse_panel_points >= 2 &&
+      options.k2_coarse_panel_points < options.k2_panel_points) {
+    TeacherQuadOptions coarse = options;
+    coarse.k2_panel_points = options.k2_coarse_panel_points;
+    coarse.k2_coarse_panel_points = 0;
+    out.coarse = std::make_shared<const TeacherNodes>(teacher_nodes(link, noise, coarse));
   }
   return out;
 }

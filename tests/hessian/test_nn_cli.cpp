@@ -34,6 +34,7 @@ TEST_CASE("nn CLI rejects bad input with exit code 2 naming the option", "[hessi
       {base + "--phase1 fixed-point --ridge 0.05 --fp-principal-ratio 0.5", "--fp-principal-ratio"},
       {base + "--phase1 fixed-point --ridge 0.05 --fp-tol 1", "--fp-tol"},
       {base + "--threads 0", "--threads"},
+      {"--link 'z1*z2' --hard 1,2 --delta 4 --z-k2-coarse-panel-points 1", "--z-k2-coarse-panel-points"},
       {base + "--phase1 magic", "--phase1"},
       {base + "--init random:0", "--init"},
       {"--link 'z' --delta 4", "--hard"},

@@ -2,6 +2,7 @@
 // (leave-one-out) fixed point against a finite-d ridge-regression solve.
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -502,6 +503,25 @@ TEST_CASE("cold starts that reach an earlier start's solution stop there", "[pha
   }
 }
 
+namespace {
+// Two cold solves of one problem by different paths (a coarse stage on and off): the same
+// uniqueness verdict and the same chosen solution. Both are fixed points of the law's rule to tol
+// 1e-10 (or within its resolution, the same for both); the distance between two such points is
+// (I − ∂T)⁻¹ times their residuals.
+void check_same_cold_solve(const phase1::FixedPointResult& with, const phase1::FixedPointResult& without) {
+  CHECK(with.unique == without.unique);
+  CHECK(with.uniqueness_checked);
+  const auto& b = with.branches[with.chosen];
+  const auto& r = without.branches[without.chosen];
+  const double margin = with.law_resolution_limited || without.law_resolution_limited
+                            ? 10 * std::max(with.law_quadrature_error, without.law_quadrature_error)
+                            : 1e-7;
+  check_same_q_gamma(b, r, margin, margin * (1 + std::fabs(r.Gamma[0])));
+  for (std::size_t i = 0; i < b.M.size(); ++i) CHECK(b.M[i] == Approx(r.M[i]).margin(margin));
+  CHECK(b.risk == Approx(r.risk).epsilon(1e-6));
+}
+}  // namespace
+
 // The cold starts run first on the coarse rule (FixedPointOptions::coarse_cold_starts) and only
 // their distinct solutions go on to the iteration rule. Truth: the solve with every start on the
 // iteration rule (the stage off) — same solution on the law's rule, same uniqueness verdict.
@@ -530,6 +550,7 @@ TEST_CASE("cold starts on the coarse rule first reach the iteration rule's solut
     opt.ridge = c.ridge;
     opt.hard = c.hard;
     opt.coarse_cold_starts = true;
+    opt.coarse_teacher_cold_starts = false;  // the coarse h rule alone (the teacher's: the next test)
     const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
     phase1::FixedPointOptions off = opt;
     off.coarse_cold_starts = false;
@@ -538,19 +559,59 @@ TEST_CASE("cold starts on the coarse rule first reach the iteration rule's solut
     REQUIRE(without.status == Status::success);
     CHECK(with.coarse_start_solutions >= 1);
     CHECK(without.coarse_start_solutions == 0);
-    CHECK(with.unique == without.unique);
-    CHECK(with.uniqueness_checked);
     CHECK(with.law_consistent == without.law_consistent);
-    const auto& b = with.branches[with.chosen];
-    const auto& r = without.branches[without.chosen];
-    // Both are fixed points of the law's rule to tol 1e-10 (or within its resolution, the same for
-    // both); the distance between two such points is (I − ∂T)⁻¹ times their residuals.
-    const double margin = with.law_resolution_limited || without.law_resolution_limited
-                              ? 10 * std::max(with.law_quadrature_error, without.law_quadrature_error)
-                              : 1e-7;
-    check_same_q_gamma(b, r, margin, margin * (1 + std::fabs(r.Gamma[0])));
-    for (std::size_t i = 0; i < b.M.size(); ++i) CHECK(b.M[i] == Approx(r.M[i]).margin(margin));
-    CHECK(b.risk == Approx(r.risk).epsilon(1e-6));
+    check_same_cold_solve(with, without);
+  }
+}
+
+// FixedPointOptions::coarse_teacher_cold_starts: for k = 2 the cold starts run first on the
+// teacher's coarser rule (TeacherNodes::coarse, 6 nodes per panel instead of 10). Second method:
+// the same solve with the stage off — the same solutions (the chosen one within the law rule's
+// tolerance, and as many distinct ones: z1² + z2² with log cosh at δ = 3 has two), the same
+// uniqueness verdict.
+TEST_CASE("cold starts on the coarser teacher rule first reach the full teacher's solutions", "[phase1][fixed-point]") {
+  struct Case {
+    const char *link, *activation;
+    double ridge, delta;
+  };
+  const std::vector<Case> cases = {
+      {"z1 + min(z2^2,4)", "tanh", 0.2, 0.5},
+      {"z1*z2", "softplus", 0.2, 1.0},
+      {"z1^2 + z2^2", "logcosh", 0.2, 3.0},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.link, c.activation, c.delta);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(c.link), model::Noise{});
+    REQUIRE(teacher.coarse);
+    CHECK(teacher.coarse->size() * 2 < teacher.size());
+    const phase1::Network net(model::Activation::parse(c.activation), model::Loss::parse("square"), {1.0});
+    phase1::FixedPointOptions opt;
+    opt.ridge = c.ridge;
+    opt.hard = {1};
+    const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
+    phase1::FixedPointOptions off = opt;
+    off.coarse_teacher_cold_starts = false;
+    const auto without = phase1::solve_fixed_point(teacher, net, c.delta, off);
+    REQUIRE(with.status == Status::success);
+    REQUIRE(without.status == Status::success);
+    CHECK(with.coarse_teacher_nodes == teacher.coarse->size());
+    CHECK(with.coarse_start_solutions >= 1);
+    CHECK(without.coarse_teacher_nodes == 0);
+    auto distinct = [](const phase1::FixedPointResult& r) {
+      return std::count_if(r.branches.begin(), r.branches.end(), [](const auto& b) { return b.status == Status::success; });
+    };
+    CHECK(distinct(with) == distinct(without));
+    check_same_cold_solve(with, without);
+  }
+  // A rule of at most 6 nodes per panel, and k = 1, have no coarser copy.
+  phase1::TeacherQuadOptions six;
+  six.k2_panel_points = 6;
+  CHECK_FALSE(phase1::teacher_nodes(model::Link::parse("z1*z2"), model::Noise{}, six).coarse);
+  CHECK_FALSE(phase1::teacher_nodes(model::Link::parse("min(z^2,4)"), model::Noise{}).coarse);
+  for (int bad_points : {-1, 1, 41}) {
+    phase1::TeacherQuadOptions bad;
+    bad.k2_coarse_panel_points = bad_points;
+    CHECK_THROWS_AS(bad.validate(), InputError);
   }
 }
 

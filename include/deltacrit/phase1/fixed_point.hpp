@@ -138,6 +138,15 @@ struct FixedPointOptions {
   // 1, 3) it ended on another branch in a few of them, and in one reported a unique solution where
   // the starts on the iteration rule found two (docs/nn.md, Known limits).
   bool coarse_cold_starts = false;
+  // Without a warm start, where the teacher carries a coarser rule (TeacherNodes::coarse: k = 2,
+  // 6 instead of 10 nodes per panel, 2304 instead of 6400 nodes), the cold starts run on it first,
+  // with the same h rule and the coarse stage's budget and merging (above); the distinct solutions
+  // there (and the starts that did not converge there, from their own start) go on to the
+  // iteration rule on the full teacher, where they arrive within the coarse rule's quadrature
+  // error of its fixed point (Q moved by 6e-4–4e-3 relative at δ = 0.05 for the k = 2 links
+  // measured). Uniqueness is then judged on the coarse teacher first. Measured (session 19,
+  // docs/nn.md, Numerics): the first δ of tanh m = 2, z1 + z2², 18.4 → 7.7 s.
+  bool coarse_teacher_cold_starts = true;
   // With a warm start (and polish_on_law_rule), the solution is first continued directly on the
   // law's rule: Broyden's method from the predictor, then from the warm start (with the warm
   // start's Jacobian estimate; skipped where the predictor's run ended within the law rule's
@@ -267,6 +276,10 @@ struct FixedPointResult {
   // Distinct solutions the cold starts reached on the coarse rule (coarse_cold_starts; 0 when that
   // stage did not run or was abandoned because none of them converged on the iteration rule).
   int coarse_start_solutions = 0;
+  // Nodes of the coarse teacher the cold starts ran on first (coarse_teacher_cold_starts; 0: the
+  // full teacher).
+  std::size_t coarse_teacher_nodes = 0;
+  bool coarse_h_rule = false;  // and on the coarse h rule (coarse_cold_starts)
   int map_applications = 0;          // applications of T in this solve, on every rule (a memoised
                                       // repeat at the same point does not count; the law's is one)
   // Weight of law nodes whose global prox differs from Newton-from-h (> 0: the iteration's

@@ -6,6 +6,7 @@
 // u = W₁ᵀx ∈ R^m at the phase-1 point W₁ and the latents z = Θ*ᵀx ∈ R^k. Everything the Hessian
 // theory (R1)/(R2) needs is an expectation over L₁; nodes are either a deterministic cubature
 // (init, fixed-point) or the samples of a finite-d run (empirical).
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ struct TeacherQuadOptions {
   double k2_z_max = 8.0;           // Gaussian mass beyond on one axis 1.2e-15; in [4, 12]
   double k2_panel_width = 2.0;     // in (0, k2_z_max]
   int k2_panel_points = 10;        // 2..40 (10: E[z²] to 1e-13)
+  // k = 2 composite: also a coarser copy of the rule with this many nodes per panel
+  // (TeacherNodes::coarse, for the fixed point's cold starts), where it is below k2_panel_points;
+  // 0: none. 0 or 2..40.
+  int k2_coarse_panel_points = 6;
   int noise_points = 24;           // Gauss–Hermite nodes for gaussian:VAR output noise, 2..200
   void validate() const;           // throws InputError naming the field
 };
@@ -71,6 +76,11 @@ struct TeacherNodes {
   std::vector<double> w, z, y;
   double sample_fraction = 1.0;
   std::vector<double> radius_range;  // as Law::radius_range (set by group_by_label)
+  // The same teacher on a coarser rule (TeacherQuadOptions::k2_coarse_panel_points; null
+  // otherwise): the fixed point's cold starts run on it first (FixedPointOptions::
+  // coarse_teacher_cold_starts). It gives starting points only; a consumer that changes the nodes
+  // above may keep it as it is.
+  std::shared_ptr<const TeacherNodes> coarse;
   std::size_t size() const { return w.size(); }
 };
 TeacherNodes teacher_nodes(const model::Link& link, const model::Noise& noise,
