@@ -761,7 +761,7 @@ std::string describe(const phase1::FixedPointResult& r, int m) {
   if (r.merged_starts > 0) out << ", " << r.merged_starts << " start(s) stopped on reaching it";
   if (r.coarse_start_solutions > 0) {
     out << ", starts run first on ";
-    if (r.coarse_teacher_nodes > 0) out << "a coarser teacher rule (" << r.coarse_teacher_nodes << " nodes)" << (r.coarse_h_rule ? " and " : "");
+    if (r.coarse_teacher_nodes > 0) out << "a coarser teacher rule of " << r.coarse_teacher_nodes << " nodes" << (r.coarse_h_rule ? " and " : "");
     if (r.coarse_h_rule) out << phase1::h_rule_text(phase1::coarse_iteration_points(m), m, r.split_rule, r.split_at_jumps);
     out << " (" << r.coarse_start_solutions << " distinct solution(s) there)";
   }

@@ -1527,7 +1527,7 @@ class FixedPointMapT final : public FixedPointMap {
   // 1. Global suprema: ⪰ (1/λ_max(Γ) − B) I with B = sup|ℓ'| · max_j |a_j| · sup|σ''|. sup|ℓ'|:
   //    |y| for the logistic loss; for the square loss |f(v) − y| ≤ min(|y| + Σ|a_j| sup|σ|,
   //    √(2ℓ(u)) + 2 Σ_j |a_j| sup|σ'| r_j), since |v_j − h_j| and |u_j − h_j| are both ≤ r_j =
-  //    √(2φ(u)Γ_jj) on E. Unbounded σ'' (He_K, relu) never certifies.
+  //    √(2φ(u)Γ_jj) on E. Never for quadratic (sup|σ'| = ∞), He_K and relu (sup|σ''| = ∞).
   // 2. (prox_interval_certificate) Per neuron on the box Π_j [h_j − r_j, h_j + r_j] ⊇ E: the ranges
   //    of σ(v_j) and σ''(v_j) there (Activation::ranges) bound f(v), hence ℓ'(v)
   //    (increasing in f for both losses; also within the bound of 1), and each ℓ' a_j σ''(v_j) from
@@ -1536,7 +1536,8 @@ class FixedPointMapT final : public FixedPointMap {
   //    ½(v − h)ᵀΓ⁻¹(v − h) ≤ φ(u) − L, a smaller ellipsoid (still convex, still holding u) and box
   //    (up to kCertificateShrinks times). That matters where y lies outside the range of f (z²
   //    labels beyond Σ|a_j| sup|σ|): there φ(u) is mostly the loss no v can avoid. Every c_j ≥ −B,
-  //    so 2 certifies wherever 1 does.
+  //    so 2 certifies wherever 1 does; it also covers the quadratic activation (σ'' = 2, the box's
+  //    f finite). He_K and relu never certify.
   // `interval`: whether bound 2 may be tried (not on the split rule, whose nodes are global
   // minimisers by construction and only report the certificate).
   bool convex_on_sublevel_set(double y, const Vec& h, double phi, double l_u, const Mat& Gamma, const Mat& Ginv,

@@ -141,8 +141,9 @@ struct FixedPointOptions {
   // Without a warm start, where the teacher carries a coarser rule (TeacherNodes::coarse: k = 2,
   // 6 instead of 10 nodes per panel, 2304 instead of 6400 nodes), the cold starts run on it first,
   // with the same h rule and the coarse stage's budget and merging (above); the distinct solutions
-  // there (and the starts that did not converge there, from their own start) go on to the
-  // iteration rule on the full teacher, where they arrive within the coarse rule's quadrature
+  // there go on to the iteration rule on the full teacher (where a start neither converges nor
+  // merges on the coarse teacher, the stage is abandoned and every start runs on the full teacher
+  // from its own start), where they arrive within the coarse rule's quadrature
   // error of its fixed point (Q moved by 6e-4–4e-3 relative at δ = 0.05 for the k = 2 links
   // measured). Uniqueness is then judged on the coarse teacher first. Measured (session 19,
   // docs/nn.md, Numerics): the first δ of tanh m = 2, z1 + z2², 18.4 → 7.7 s.
