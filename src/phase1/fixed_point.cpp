@@ -52,7 +52,7 @@ constexpr int kBroydenRefreshColumns = 10;
 // below kMergeResidual (1 + ‖X‖∞) and that solution is within kMergeDistance times the residual.
 constexpr double kMergeResidual = 1e-6;
 constexpr double kMergeDistance = 10.0;
-// Shrinks of the interval certificate's box (convex_on_sublevel_set): each needs one evaluation of
+// Shrinks of the interval certificate's box (convex_on_box): each needs one evaluation of
 // σ and σ'' at the box's ends per neuron; a shrink that gains less than 10 % stops them.
 constexpr int kCertificateShrinks = 3;
 
@@ -1425,7 +1425,7 @@ class FixedPointMapT final : public FixedPointMap {
                 u[0] = v;
                 const double phi = 0.5 * gamma * F[0] * F[0] + lval;  // h − u = ΓF
                 const bool cert = opt_.prox_convexity_certificate &&
-                                  convex_on_sublevel_set(y, u + Gamma * F, phi, lval, Gamma, Ginv, gamma_max, false);
+                                  convex_by_suprema(sup_abs_loss_d1(y, phi, lval, Gamma), gamma_max);
                 add_node(group, y, w_rule, u, lval, F, D, true, cert, Gamma, Ginv, law, p);
               }
             }
@@ -1450,7 +1450,7 @@ class FixedPointMapT final : public FixedPointMap {
   // the global minimiser never visits (they would move the Hessian's bulk edge). So Newton starts
   // from h and from points spread over the ellipsoid (m = 1: the best of a 17-point grid on the
   // interval; m ≥ 2: h ± radius along each eigen-axis of Γ) and the lowest φ is kept — unless φ is
-  // certifiably convex where a better point could lie (convex_on_sublevel_set; `certified`), then
+  // certifiably convex where a better point could lie (convex_by_suprema, convex_on_box; `certified`), then
   // Newton from h is the global minimiser (measured: 65 % of the law's mass for softplus m = 2 at
   // δ = 3 and 35–43 % at its thresholds δ = 1.8, 2.1; all of it for tanh m = 1 at δ = 6 and m = 4 at
   // δ = 20; log cosh m = 1, ridge 0.05: 72 % at δ = 8, 84 % at δ = 16).
@@ -1461,12 +1461,16 @@ class FixedPointMapT final : public FixedPointMap {
             bool global, Vec& u, double& lval, Vec& F, Mat& D, Vec* u_local, bool& certified) const {
     const int m = net_.width();
     // Newton from h first: where φ is certifiably convex on the set that holds every better point,
-    // it is the global minimiser and the other starts are skipped (convex_on_sublevel_set).
+    // it is the global minimiser and the other starts are skipped (convex_by_suprema, convex_on_box).
     double phi_local = 0.0;
     const bool local_converged = newton(y, h, Gamma, Ginv, h, u, lval, phi_local, F, D);
     if (u_local) *u_local = u;
-    certified = global && opt_.prox_convexity_certificate && local_converged &&
-                convex_on_sublevel_set(y, h, phi_local, lval, Gamma, Ginv, gamma_max, true);
+    certified = false;
+    if (global && opt_.prox_convexity_certificate && local_converged) {
+      const double sup_l1 = sup_abs_loss_d1(y, phi_local, lval, Gamma);
+      certified = convex_by_suprema(sup_l1, gamma_max) ||
+                  (opt_.prox_interval_certificate && convex_on_box(y, h, phi_local, sup_l1, Gamma, Ginv, gamma_max));
+    }
     if (!global || certified) return local_converged;
     double l_h = 0.0;
     net_.derivatives(y, h.data(), nullptr, nullptr, &l_h);
@@ -1538,35 +1542,39 @@ class FixedPointMapT final : public FixedPointMap {
   //    labels beyond Σ|a_j| sup|σ|): there φ(u) is mostly the loss no v can avoid. Every c_j ≥ −B,
   //    so 2 certifies wherever 1 does; it also covers the quadratic activation (σ'' = 2, the box's
   //    f finite). He_K and relu never certify.
-  // `interval`: whether bound 2 may be tried (not on the split rule, whose nodes are global
-  // minimisers by construction and only report the certificate).
-  bool convex_on_sublevel_set(double y, const Vec& h, double phi, double l_u, const Mat& Gamma, const Mat& Ginv,
-                              double gamma_max, bool interval) const {
+  // sup_abs_loss_d1 is sup|ℓ'| of bound 1, convex_by_suprema bound 1, convex_on_box bound 2 (which
+  // takes bound 1's sup|ℓ'| as a second bound on ℓ'). The split rule uses bound 1 only: its nodes are
+  // global minimisers by construction and only report the certificate.
+  double sup_abs_loss_d1(double y, double phi, double l_u, const Mat& Gamma) const {
+    if (net_.loss().kind() == model::Loss::Kind::logistic) return std::fabs(y);
+    double spread = 0.0;
+    for (int j = 0; j < net_.width(); ++j) spread += std::fabs(net_.a()[j]) * std::sqrt(2.0 * std::max(phi, 0.0) * Gamma(j, j));
+    return std::min(std::fabs(y) + sum_abs_a_ * sup_value_, std::sqrt(2.0 * std::max(l_u, 0.0)) + 2.0 * sup_d1_ * spread);
+  }
+  bool convex_by_suprema(double sup_l1, double gamma_max) const {
+    return gamma_max > 0 && std::isfinite(sup_d2_) && gamma_max * sup_l1 * max_abs_a_ * sup_d2_ < 1.0 - 1e-9;
+  }
+  bool convex_on_box(double y, const Vec& h, double phi, double sup_l1, const Mat& Gamma, const Mat& Ginv,
+                     double gamma_max) const {
     if (!(gamma_max > 0)) return false;
     const int m = net_.width();
     const bool logistic = net_.loss().kind() == model::Loss::Kind::logistic;
-    double sup_l1 = 0.0;
-    double spread = 0.0;
-    for (int j = 0; j < m; ++j) spread += std::fabs(net_.a()[j]) * std::sqrt(2.0 * std::max(phi, 0.0) * Gamma(j, j));
-    if (logistic) {
-      sup_l1 = std::fabs(y);
-    } else {
-      sup_l1 = std::min(std::fabs(y) + sum_abs_a_ * sup_value_, std::sqrt(2.0 * std::max(l_u, 0.0)) + 2.0 * sup_d1_ * spread);
-    }
-    if (std::isfinite(sup_d2_) && gamma_max * sup_l1 * max_abs_a_ * sup_d2_ < 1.0 - 1e-9) return true;
-    if (!interval || !opt_.prox_interval_certificate) return false;
+    // a·[lo, hi] as an interval.
+    auto scaled = [](double a, const model::Activation::Range& r) {
+      return a >= 0 ? model::Activation::Range{a * r.lo, a * r.hi} : model::Activation::Range{a * r.hi, a * r.lo};
+    };
     // The box of the ellipsoid ½(v − h)ᵀΓ⁻¹(v − h) ≤ level: the range of f and of each σ'' on it.
     double f_lo = 0.0, f_hi = 0.0;
     model::Activation::Range s2[kMaxWidth];
     auto ranges_on_box = [&](double level) {
       f_lo = f_hi = 0.0;
       for (int j = 0; j < m; ++j) {
-        const double a = net_.a()[j], r = std::sqrt(2.0 * level * Gamma(j, j));
+        const double r = std::sqrt(2.0 * level * Gamma(j, j));
         const model::Activation::Ranges box = net_.activation().ranges(h[j] - r, h[j] + r);
-        const model::Activation::Range s0 = box.value;
+        const model::Activation::Range f_j = scaled(net_.a()[j], box.value);
         s2[j] = box.d2;
-        f_lo += a >= 0 ? a * s0.lo : a * s0.hi;
-        f_hi += a >= 0 ? a * s0.hi : a * s0.lo;
+        f_lo += f_j.lo;
+        f_hi += f_j.hi;
       }
     };
     // u lies in every ellipsoid below: the margin covers the rounding of φ(u) and L.
@@ -1596,9 +1604,8 @@ class FixedPointMapT final : public FixedPointMap {
     if (!std::isfinite(l1_lo) || !std::isfinite(l1_hi)) return false;
     Mat A = Ginv;
     for (int j = 0; j < m; ++j) {
-      const double a = net_.a()[j];
-      const double c_lo = a >= 0 ? a * s2[j].lo : a * s2[j].hi, c_hi = a >= 0 ? a * s2[j].hi : a * s2[j].lo;
-      A(j, j) += std::min(std::min(l1_lo * c_lo, l1_lo * c_hi), std::min(l1_hi * c_lo, l1_hi * c_hi)) - 1e-9 / gamma_max;
+      const model::Activation::Range c = scaled(net_.a()[j], s2[j]);
+      A(j, j) += std::min(std::min(l1_lo * c.lo, l1_lo * c.hi), std::min(l1_hi * c.lo, l1_hi * c.hi)) - 1e-9 / gamma_max;
     }
     return cholesky_in_place(A);
   }
@@ -1703,7 +1710,7 @@ class FixedPointMapT final : public FixedPointMap {
   std::vector<double> ends_, ref_x_, ref_w_;
   std::vector<std::size_t> first_;
   double split_norm_ = 1.0;
-  // Bounds for convex_on_sublevel_set: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
+  // Bounds for convex_by_suprema and sup_abs_loss_d1: max_j |a_j|, Σ_j |a_j|, sup|σ|, sup|σ'|, sup|σ''|.
   double max_abs_a_ = 0.0, sum_abs_a_ = 0.0, sup_value_ = 0.0, sup_d1_ = 0.0, sup_d2_ = 0.0;
 
 };

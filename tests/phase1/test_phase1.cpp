@@ -504,6 +504,14 @@ TEST_CASE("cold starts that reach an earlier start's solution stop there", "[pha
 }
 
 namespace {
+// A solve that must succeed.
+phase1::FixedPointResult solved(const phase1::TeacherNodes& teacher, const phase1::Network& net, double delta,
+                                const phase1::FixedPointOptions& opt) {
+  auto r = phase1::solve_fixed_point(teacher, net, delta, opt);
+  REQUIRE(r.status == Status::success);
+  return r;
+}
+
 // Two cold solves of one problem by different paths (a coarse stage on and off): the same
 // uniqueness verdict and the same chosen solution. Both are fixed points of the law's rule to tol
 // 1e-10 (or within its resolution, the same for both); the distance between two such points is
@@ -551,12 +559,10 @@ TEST_CASE("cold starts on the coarse rule first reach the iteration rule's solut
     opt.hard = c.hard;
     opt.coarse_cold_starts = true;
     opt.coarse_teacher_cold_starts = false;  // the coarse h rule alone (the teacher's: the next test)
-    const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
     phase1::FixedPointOptions off = opt;
     off.coarse_cold_starts = false;
-    const auto without = phase1::solve_fixed_point(teacher, net, c.delta, off);
-    REQUIRE(with.status == Status::success);
-    REQUIRE(without.status == Status::success);
+    const auto with = solved(teacher, net, c.delta, opt);
+    const auto without = solved(teacher, net, c.delta, off);
     CHECK(with.coarse_start_solutions >= 1);
     CHECK(without.coarse_start_solutions == 0);
     CHECK(with.law_consistent == without.law_consistent);
@@ -588,12 +594,10 @@ TEST_CASE("cold starts on the coarser teacher rule first reach the full teacher'
     phase1::FixedPointOptions opt;
     opt.ridge = c.ridge;
     opt.hard = {1};
-    const auto with = phase1::solve_fixed_point(teacher, net, c.delta, opt);
     phase1::FixedPointOptions off = opt;
     off.coarse_teacher_cold_starts = false;
-    const auto without = phase1::solve_fixed_point(teacher, net, c.delta, off);
-    REQUIRE(with.status == Status::success);
-    REQUIRE(without.status == Status::success);
+    const auto with = solved(teacher, net, c.delta, opt);
+    const auto without = solved(teacher, net, c.delta, off);
     CHECK(with.coarse_teacher_nodes == teacher.coarse->size());
     CHECK(with.coarse_start_solutions >= 1);
     CHECK(without.coarse_teacher_nodes == 0);
@@ -1438,12 +1442,9 @@ TEST_CASE("the convexity certificate of the global prox leaves the law unchanged
     phase1::FixedPointOptions off = on, scalar = on;
     off.prox_convexity_certificate = false;
     scalar.prox_interval_certificate = false;
-    const auto r_on = phase1::solve_fixed_point(teacher, net, c.delta, on);
-    const auto r_off = phase1::solve_fixed_point(teacher, net, c.delta, off);
-    const auto r_scalar = phase1::solve_fixed_point(teacher, net, c.delta, scalar);
-    REQUIRE(r_on.status == Status::success);
-    REQUIRE(r_off.status == Status::success);
-    REQUIRE(r_scalar.status == Status::success);
+    const auto r_on = solved(teacher, net, c.delta, on);
+    const auto r_off = solved(teacher, net, c.delta, off);
+    const auto r_scalar = solved(teacher, net, c.delta, scalar);
     CHECK(r_off.convex_certified_mass == 0.0);
     CHECK(r_on.convex_certified_mass > 0.0);
     CHECK(r_on.convex_certified_mass >= r_scalar.convex_certified_mass);
@@ -1471,10 +1472,8 @@ TEST_CASE("the interval certificate covers the quadratic activation and leaves i
   on.hard = {0};
   phase1::FixedPointOptions off = on;
   off.prox_convexity_certificate = false;
-  const auto r_on = phase1::solve_fixed_point(teacher, net, 3.0, on);
-  const auto r_off = phase1::solve_fixed_point(teacher, net, 3.0, off);
-  REQUIRE(r_on.status == Status::success);
-  REQUIRE(r_off.status == Status::success);
+  const auto r_on = solved(teacher, net, 3.0, on);
+  const auto r_off = solved(teacher, net, 3.0, off);
   CHECK(r_off.nonglobal_mass > 0.001);
   CHECK(r_on.convex_certified_mass > 0.5);
   REQUIRE(r_on.law.size() == r_off.law.size());

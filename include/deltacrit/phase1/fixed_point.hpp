@@ -73,7 +73,7 @@ struct FixedPointOptions {
   // uses sup|σ''|, sup|σ'|, sup|σ| and |ℓ'|, fixed_point.cpp). Off: every start always runs.
   bool prox_convexity_certificate = true;
   // Where that bound fails, the certificate also tries one per neuron on a box around h that holds
-  // the sublevel set (the ranges of σ and σ'' there; fixed_point.cpp, convex_on_sublevel_set):
+  // the sublevel set (the ranges of σ and σ'' there; fixed_point.cpp, convex_on_box):
   // softplus m = 2 at δ = 1.8 certified 35 % → 89 % of the mass (docs/nn.md, Numerics). The law
   // is the same either way. Off: the global-suprema bound only.
   bool prox_interval_certificate = true;
