@@ -265,6 +265,31 @@ TEST_CASE("a bounded D with an outer step is not flagged unbounded", "[hessian][
   CHECK_FALSE(diag.unbounded_below);
 }
 
+// The tail test asks for growth that matters: D = −2y (σ = x², u ≡ 0, as above) with y = 10 + 0.01|z|
+// grows without limit but by 0.45 % of |D| over the outer half of the range (−20.045, −20.09,
+// −20.18), as slowly as the minima of a bounded D creep down where a fixed-point law's tail nodes
+// sample the fold of a prox branch (docs/nn.md); y = 10 + z²/4 (−22.5, −30.1, −60.5) is flagged.
+// Closed-form minima −2·y(z_max(r)) at the largest node within each radius.
+TEST_CASE("slow growth of D's minimum is not flagged unbounded, fast growth is", "[hessian][nn][caveat][unbounded]") {
+  const phase1::Network net(model::Activation::parse("quadratic"), model::Loss::parse("square"), {1.0});
+  for (const auto& [text, fast] : {std::pair{"10 + 0.01*abs(z)", false}, std::pair{"10 + z^2/4", true}}) {
+    INFO(text);
+    const auto teacher = phase1::teacher_nodes(model::Link::parse(text), model::Noise{});
+    const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::small, 0.0});
+    hessian::LawDiagnostics diag;
+    hessian::weight_law(law, net, {0}, 1e-6, &diag);
+    for (int r = 0; r < 3; ++r) {
+      const double radius = diag.tail_radius * std::ldexp(1.0, r - 2);
+      double zmax = 0.0;
+      for (std::size_t i = 0; i < teacher.size(); ++i)
+        if (std::fabs(teacher.z[i]) <= radius * (1 + 1e-12)) zmax = std::max(zmax, std::fabs(teacher.z[i]));
+      const double expected = fast ? -2.0 * (10.0 + zmax * zmax / 4.0) : -2.0 * (10.0 + 0.01 * zmax);
+      CHECK(diag.tail_d_min[r] == Approx(expected).epsilon(1e-10));
+    }
+    CHECK(diag.unbounded_below == fast);
+  }
+}
+
 // init_law merges the teacher's nodes by label (phase1::group_by_label): for min(z², 4) the plateau
 // y = 4 (|z| ≥ 2, 168 nodes) becomes 2 nodes at ±√E[z² | y = 4] ≈ ±2.4. Second method: the law
 // built by hand on the unmerged teacher × the same u rule. The diagnostics (with the tail test,
