@@ -554,6 +554,9 @@ void run(const NNArgs& args, CommandContext& ctx) {
     if (phase1_kind == "fixed-point") {
       q["phase1_stable"] = !p.phase1_unstable;
       q["law_consistent"] = p.phase1_law_consistent;
+      // The law rule's quadrature error where the solve estimated it (resolution-limited), else 0.
+      q["phase1_quadrature_error"] = p.phase1_quadrature_error;
+      q["phase1_quadrature_error_relative"] = p.phase1_quadrature_error_relative;
       q["phase1_branch"] = p.branch;  // how this δ's fixed point was found, with its residual
     }
     if (!p.message.empty()) q["message"] = p.message;

@@ -407,6 +407,7 @@ PointResult Analyzer::evaluate(double delta) {
     stationary = at.stationary;
     p.phase1_law_consistent = at.consistent;
     p.phase1_quadrature_error = at.quadrature_error;
+    p.phase1_quadrature_error_relative = at.quadrature_error / std::max(1.0, at.parameter_scale);
     if (at.status != Status::success) {
       p.status = at.status;
       p.message = "phase1: " + at.message;
@@ -492,6 +493,19 @@ PointResult Analyzer::evaluate(double delta) {
     if (!p.message.empty()) p.message += "; ";
     p.message += "warning: the phase-1 fixed point was not continued to convergence on the law's own rule, so the "
                  "law satisfies the stationary-point equations only to the residual given in the point's phase1_branch";
+  }
+  if (p.phase1_quadrature_error_relative >= kResolutionWarning) {
+    // A law this coarse can change the verdicts: tanh m = 3 on z² (ridge 0.1) at δ = 1.0772 has
+    // q = 0.82 with Γ ≈ 7.2 (11 %), and a cold solve and the scan's continuation there gave bulk
+    // edges −0.43 (unstable) and +0.001 (docs/nn.md, Known limits).
+    std::ostringstream w;
+    w.precision(3);
+    w << "warning: the phase-1 law is resolution-limited: the quadrature error of its rule is " << p.phase1_quadrature_error
+      << " in (M, Q, Gamma), " << 100.0 * p.phase1_quadrature_error_relative
+      << " % of their scale, so the bulk edge, the outlier and the stability verdict at this delta carry an error of "
+         "that order (--check-quadrature measures it; --u-points refines the rule)";
+    if (!p.message.empty()) p.message += "; ";
+    p.message += w.str();
   }
   if (p.law.hard_gradient > std::max(options_.hard_gradient_tol * std::max(1.0, p.law.rms_loss_d1),
                                      4.0 * p.law.hard_gradient_se)) {
@@ -865,6 +879,11 @@ LawProvider fixed_point_law(phase1::TeacherNodes teacher, phase1::Network net, p
       if (r.law_resolution_limited || r.law_within_quadrature_error || !r.law_consistent) {
         at.quadrature_error = r.law_quadrature_error;
       }
+      const auto& b = r.branches[r.chosen];
+      double largest = 0.0;
+      for (const auto* v : {&b.M, &b.Q, &b.Gamma})
+        for (double e : *v) largest = std::max(largest, std::fabs(e));
+      at.parameter_scale = 1.0 + largest;
       if (r.status == Status::success) {
         solved.emplace_back(delta, r.branches[r.chosen]);
         // Bounded history: the nearest few are all the predictor uses.

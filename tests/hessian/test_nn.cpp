@@ -524,13 +524,14 @@ TEST_CASE("k = 2: delta_NN of sign(z1 z2) equals its closed-form spectral thresh
 namespace {
 // A δ-dependent provider handing out `law` with the flags a fixed-point solve sets (LawAt::consistent,
 // LawAt::quadrature_error): synthetic fixed-point laws for the reporting tests below.
-hessian::LawProvider flagged_law(const phase1::Law& law, bool consistent, double quadrature_error) {
-  return [&law, consistent, quadrature_error](double) {
+hessian::LawProvider flagged_law(const phase1::Law& law, bool consistent, double quadrature_error, double scale = 1.0) {
+  return [&law, consistent, quadrature_error, scale](double) {
     hessian::LawAt at;
     at.law = law;
     at.depends_on_delta = true;
     at.consistent = consistent;
     at.quadrature_error = quadrature_error;
+    at.parameter_scale = scale;
     return at;
   };
 }
@@ -552,6 +553,46 @@ TEST_CASE("an inconsistent phase-1 law is flagged at every point", "[hessian][nn
     CHECK(p.phase1_law_consistent == consistent);
     CHECK((p.message.find("not continued to convergence on the law's own rule") != std::string::npos) == !consistent);
   }
+}
+
+// A point whose phase-1 law's quadrature error is at least kResolutionWarning (1 %) of the law's
+// parameter scale warns that its verdicts carry an error of that order; below, or for an exact
+// law, it does not, and the numbers do not depend on the flag (the law is the same). The fixed-point
+// provider's scale is 1 + the largest |entry| of (M, Q, Γ) of the solution it returns (second route:
+// the same solve called directly).
+TEST_CASE("a coarse phase-1 law warns at its point", "[hessian][nn][fixed-point]") {
+  const auto teacher = phase1::teacher_nodes(model::Link::parse("min(z^2, 4)"), model::Noise{});
+  const phase1::Network net(model::Activation::parse("tanh"), model::Loss::parse("square"), {1.0});
+  const auto law = phase1::init_law(teacher, 1, phase1::InitSpec{phase1::InitSpec::Kind::random, 1.0});
+  hessian::NNOptions opt;
+  opt.hard = {0};
+  double edge = 0.0;
+  for (const double q : {0.0, 0.02, 0.1}) {
+    CAPTURE(q);
+    hessian::Analyzer analyzer(net, opt, flagged_law(law, true, q, 5.0));
+    const auto p = analyzer.point(3.0);
+    REQUIRE(p.status == Status::success);
+    CHECK(p.phase1_quadrature_error == q);
+    CHECK(p.phase1_quadrature_error_relative == Approx(q / 5.0).epsilon(1e-15));
+    const bool warned = p.message.find("resolution-limited") != std::string::npos &&
+                        p.message.find("--check-quadrature") != std::string::npos;
+    CHECK(warned == (q / 5.0 >= hessian::kResolutionWarning));
+    if (q == 0.0) edge = p.bulk_edge;
+    CHECK(p.bulk_edge == edge);
+  }
+  phase1::FixedPointOptions fo;
+  fo.ridge = 0.05;
+  fo.hard = {0};
+  const phase1::Network one(model::Activation::parse("logcosh"), model::Loss::parse("square"), {1.0});
+  const hessian::LawAt at = hessian::fixed_point_law(teacher, one, fo)(3.0);
+  const phase1::FixedPointResult r = phase1::solve_fixed_point(teacher, one, 3.0, fo);
+  REQUIRE(at.status == Status::success);
+  REQUIRE(r.chosen >= 0);
+  double largest = 0.0;
+  for (const auto* v : {&r.branches[r.chosen].M, &r.branches[r.chosen].Q, &r.branches[r.chosen].Gamma})
+    for (double e : *v) largest = std::max(largest, std::fabs(e));
+  CHECK(largest > 0.1);
+  CHECK(at.parameter_scale == Approx(1.0 + largest).epsilon(1e-12));
 }
 
 // A phase-1 law that is a fixed point of its rule only to the rule's quadrature error

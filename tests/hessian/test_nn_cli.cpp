@@ -117,6 +117,8 @@ TEST_CASE("nn CLI JSON has the keys of issue 5", "[hessian][cli]") {
     CHECK(p["law_consistent"].is_boolean());
     REQUIRE(p["phase1_branch"].is_string());
     CHECK(p["phase1_branch"].get<std::string>().rfind("fixed point (", 0) == 0);
+    CHECK(p["phase1_quadrature_error"].is_number());
+    CHECK(p["phase1_quadrature_error_relative"].is_number());
   }
   CHECK(jf["points"][1]["phase1_branch"] == jf["law"]["branch"]);
 }

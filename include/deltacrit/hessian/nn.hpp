@@ -85,6 +85,9 @@ struct LawAt {
   // no fixed point to the tolerance (resolution-limited or stalled within q) or the polish failed;
   // 0 otherwise, and for init and empirical laws.
   double quadrature_error = 0.0;
+  // Fixed point: 1 + the largest |entry| of (M, Q, Γ) at the solution, the scale of the
+  // tolerances of the fixed-point solver (FixedPointOptions::tol); 1 otherwise.
+  double parameter_scale = 1.0;
 };
 using LawProvider = std::function<LawAt(double delta)>;
 
@@ -157,8 +160,11 @@ struct PointResult {
   bool phase1_unstable = false;
   // Fixed-point laws only: LawAt::consistent (false: a warning in `message`).
   bool phase1_law_consistent = true;
-  // Fixed-point laws only: LawAt::quadrature_error (0: not estimated, or an exact law).
+  // Fixed-point laws only: LawAt::quadrature_error (0: not estimated, or an exact law), and that
+  // error relative to LawAt::parameter_scale; from kResolutionWarning (1 %) on, `message` warns
+  // that the point's bulk edge, outlier and stability verdict carry an error of that order.
   double phase1_quadrature_error = 0.0;
+  double phase1_quadrature_error_relative = 0.0;
   // D is unbounded below on L₁ (LawDiagnostics::unbounded_below): no transition in the limit.
   // bulk_edge is then −inf, there is no outlier and k_min_* are +inf; `message` gives the reason.
   bool no_transition = false;
@@ -233,6 +239,8 @@ struct EventSample {
 // of a threshold is no longer determined.
 inline constexpr double kJitterHalfWidth = 0.05;
 inline constexpr double kJitterWarning = 1e-3;
+// PointResult::phase1_quadrature_error_relative from which a point's message warns.
+inline constexpr double kResolutionWarning = 1e-2;
 
 struct Threshold {
   double value = kInf;                // +inf: not reached in [delta_min, delta_max]; δ_min if already
