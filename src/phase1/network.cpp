@@ -121,29 +121,4 @@ double Network::output(const double* u) const {
   return f;
 }
 
-double Network::derivatives(double y, const double* u, double* F, double* D, double* loss) const {
-  const int m = width();
-  double J[kMaxWidth], c2[kMaxWidth];
-  double f = 0.0;
-  for (int j = 0; j < m; ++j) {
-    double s1 = 0.0, s2 = 0.0;
-    f += a_[j] * activation_.value_d1_d2(u[j], &s1, &s2);
-    J[j] = a_[j] * s1;
-    c2[j] = a_[j] * s2;
-  }
-  const double l1 = loss_.d1(y, f);
-  if (loss) *loss = loss_.value(y, f);
-  if (F) {
-    for (int j = 0; j < m; ++j) F[j] = l1 * J[j];
-  }
-  if (D) {
-    const double l2 = loss_.d2(y, f);
-    for (int j = 0; j < m; ++j) {
-      for (int l = 0; l < m; ++l) D[j * m + l] = l2 * J[j] * J[l];
-      D[j * m + j] += l1 * c2[j];
-    }
-  }
-  return f;
-}
-
 }  // namespace deltacrit::phase1
