@@ -173,7 +173,8 @@ void tail_test(const std::vector<double>& node_min, const std::vector<double>& n
   // sits near the fold of its branch (tanh m = 2, z1 + z2², δ = 0.34: −0.0792, −0.0801, −0.0824,
   // at nodes of weight 1e-10 to 3e-13 with u on the saturated branch opposite to y), while growth
   // that slow would move the edge of a sample of any practical size by less than that.
-  if (d_prev > tol && d_last > tol && d_last > 0.8 * d_prev && d_last >= kTailGrowth * std::max(std::fabs(t[0]), std::fabs(t[2]))) {
+  const double growth_floor = kTailGrowth * std::max(std::fabs(t[0]), std::fabs(t[2]));
+  if (d_prev > tol && d_last > tol && d_last > 0.8 * d_prev && d_last >= growth_floor) {
     diag.unbounded_below = true;
     diag.unbounded_reason = "D is unbounded below on the phase-1 law: min eig D over |z| <= " + fmt(rmax / 4) + ", " +
                             fmt(rmax / 2) + ", " + fmt(rmax) + " is " + fmt(t[0]) + ", " + fmt(t[1]) + ", " + fmt(t[2]) +
@@ -496,8 +497,8 @@ PointResult Analyzer::evaluate(double delta) {
   }
   if (p.phase1_quadrature_error_relative >= kResolutionWarning) {
     // A law this coarse can change the verdicts: tanh m = 3 on z² (ridge 0.1) at δ = 1.0772 has
-    // q = 0.82 with Γ ≈ 7.2 (11 %), and a cold solve and the scan's continuation there gave bulk
-    // edges −0.43 (unstable) and +0.001 (docs/nn.md, Known limits).
+    // q = 0.82 with Γ ≈ 7.3 (9.9 % of 1 + max|(M, Q, Γ)|), and a cold solve and the scan's
+    // continuation there gave bulk edges −0.43 (unstable) and +0.001 (docs/nn.md, Phase-1 laws).
     std::ostringstream w;
     w.precision(3);
     w << "warning: the phase-1 law is resolution-limited: the quadrature error of its rule is " << p.phase1_quadrature_error

@@ -70,7 +70,6 @@ class Loss {
   std::string name_;
 };
 
-
 // The per-evaluation functions are defined here, inline: the fixed-point prox's Newton
 // (phase1/fixed_point.cpp) evaluates them at every node and iteration through Network::derivatives,
 // and across translation units the calls were not inlined.
