@@ -1789,11 +1789,18 @@ bool fd_jacobian(const FixedPointMap& map, const Params& x, const Eigen::VectorX
     p.unpack(xp);
     const MapOutput tp = map.apply(p, nullptr);
     ++evaluations;
-    if (!tp.gamma_defined) return false;
+    if (!tp.gamma_defined) {
+      J.resize(0, 0);  // not a half-filled matrix: the caller may pass J on (broyden_from)
+      return false;
+    }
     const Eigen::VectorXd gp = tp.next.pack() - xp;
     for (int r = 0; r < n; ++r) J(r, c) = (gp[free[r]] - g[free[r]]) / step;
   }
-  return J.allFinite();
+  if (!J.allFinite()) {
+    J.resize(0, 0);
+    return false;
+  }
+  return true;
 }
 
 // Backtracking along a quasi-Newton direction dx (free coordinates): tries x + s·dx for
